@@ -1,0 +1,293 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Odibi.Extensions.Internal;
+
+/// <summary>
+/// Reads the <c>Odibi</c> section into <see cref="OdibiOptions"/>. Unlike the configuration binder, it never throws:
+/// a value that cannot be converted, or a setting that does not exist (a typo), becomes a binding error that the
+/// validator reports together with every other problem, naming the setting path and the fix.
+/// </summary>
+internal static class OdibiConfigurationReader
+{
+    internal static readonly string[] ConnectionKeys =
+    [
+        nameof(AdlsConnectionOptions.Account), nameof(AdlsConnectionOptions.Container), nameof(AdlsConnectionOptions.PathPrefix),
+        nameof(AdlsConnectionOptions.AuthMode), nameof(AdlsConnectionOptions.AccountKey), nameof(AdlsConnectionOptions.SasToken),
+        nameof(AdlsConnectionOptions.KeyVaultName), nameof(AdlsConnectionOptions.SecretName), nameof(AdlsConnectionOptions.SecretVersion),
+        nameof(AdlsConnectionOptions.KeyVaultDnsSuffix), nameof(AdlsConnectionOptions.TenantId), nameof(AdlsConnectionOptions.ClientId),
+        nameof(AdlsConnectionOptions.ClientSecret), nameof(AdlsConnectionOptions.EndpointSuffix), nameof(AdlsConnectionOptions.BlobServiceUri),
+        nameof(AdlsConnectionOptions.Optional),
+    ];
+
+    internal static readonly string[] PrefetchKeys =
+    [
+        nameof(PrefetchOptions.Policy), nameof(PrefetchOptions.MaxConcurrency), nameof(PrefetchOptions.FetchTimeout),
+        nameof(PrefetchOptions.StartupTimeout), nameof(PrefetchOptions.VerifyStorage),
+    ];
+
+    internal static readonly string[] RefreshKeys = [nameof(RefreshOptions.Interval)];
+
+    internal static readonly string[] RootKeys =
+    [
+        "Credential", nameof(OdibiOptions.Connections), nameof(OdibiOptions.Prefetch), nameof(OdibiOptions.Refresh),
+        nameof(OdibiOptions.RejectDirectKeyInProduction),
+    ];
+
+    /// <summary>Picks the <c>Odibi</c> child of a configuration root, or the section itself when it has no such child.</summary>
+    public static IConfiguration SelectSection(IConfiguration configuration)
+    {
+        var child = configuration.GetSection(OdibiOptions.SectionName);
+        if (child.Exists() || configuration is not IConfigurationSection)
+        {
+            return child;
+        }
+
+        return configuration;
+    }
+
+    public static void Read(IConfiguration section, OdibiOptions options)
+    {
+        var root = PathOf(section);
+        options.ConfigurationPath = root;
+        var errors = options.BindingErrors;
+
+        RejectUnknown(section, root, RootKeys, errors);
+
+        if (TryBool(section, root, nameof(OdibiOptions.RejectDirectKeyInProduction), errors) is { } reject)
+        {
+            options.RejectDirectKeyInProduction = reject;
+        }
+
+        ReadPrefetch(section.GetSection(nameof(OdibiOptions.Prefetch)), options.Prefetch, $"{root}:{nameof(OdibiOptions.Prefetch)}", errors);
+
+        var refresh = section.GetSection(nameof(OdibiOptions.Refresh));
+        var refreshPath = $"{root}:{nameof(OdibiOptions.Refresh)}";
+        RejectUnknown(refresh, refreshPath, RefreshKeys, errors);
+        if (TryTimeSpan(refresh, refreshPath, nameof(RefreshOptions.Interval), errors) is { } interval)
+        {
+            options.Refresh.Interval = interval;
+        }
+
+        foreach (var child in section.GetSection(nameof(OdibiOptions.Connections)).GetChildren())
+        {
+            var path = $"{root}:{nameof(OdibiOptions.Connections)}:{child.Key}";
+            if (child.Value is { Length: > 0 })
+            {
+                errors.Add($"{path} is a single value, not a connection: give it settings such as {path}:Account, {path}:Container and {path}:AuthMode.");
+                continue;
+            }
+
+            if (!options.Connections.TryGetValue(child.Key, out var connection))
+            {
+                connection = new AdlsConnectionOptions();
+                options.Connections[child.Key] = connection;
+            }
+
+            ReadConnection(child, connection, path, errors);
+        }
+    }
+
+    private static void ReadPrefetch(IConfigurationSection section, PrefetchOptions prefetch, string path, List<string> errors)
+    {
+        RejectUnknown(section, path, PrefetchKeys, errors);
+        if (TryEnum<PrefetchPolicy>(section, path, nameof(PrefetchOptions.Policy), errors) is { } policy)
+        {
+            prefetch.Policy = policy;
+        }
+
+        var concurrency = section[nameof(PrefetchOptions.MaxConcurrency)];
+        if (!string.IsNullOrWhiteSpace(concurrency))
+        {
+            if (int.TryParse(concurrency, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                prefetch.MaxConcurrency = value;
+            }
+            else
+            {
+                errors.Add($"{path}:{nameof(PrefetchOptions.MaxConcurrency)} '{concurrency}' is not a whole number: use a positive integer such as 64.");
+            }
+        }
+
+        if (TryTimeSpan(section, path, nameof(PrefetchOptions.FetchTimeout), errors) is { } fetchTimeout)
+        {
+            prefetch.FetchTimeout = fetchTimeout;
+        }
+
+        if (TryTimeSpan(section, path, nameof(PrefetchOptions.StartupTimeout), errors) is { } startupTimeout)
+        {
+            prefetch.StartupTimeout = startupTimeout;
+        }
+
+        if (TryBool(section, path, nameof(PrefetchOptions.VerifyStorage), errors) is { } verify)
+        {
+            prefetch.VerifyStorage = verify;
+        }
+    }
+
+    private static void ReadConnection(IConfigurationSection section, AdlsConnectionOptions connection, string path, List<string> errors)
+    {
+        RejectUnknown(section, path, ConnectionKeys, errors);
+
+        connection.Account = Text(section, nameof(AdlsConnectionOptions.Account)) ?? connection.Account;
+        connection.Container = Text(section, nameof(AdlsConnectionOptions.Container)) ?? connection.Container;
+        connection.PathPrefix = Text(section, nameof(AdlsConnectionOptions.PathPrefix)) ?? connection.PathPrefix;
+        connection.AccountKey = Text(section, nameof(AdlsConnectionOptions.AccountKey)) ?? connection.AccountKey;
+        connection.SasToken = Text(section, nameof(AdlsConnectionOptions.SasToken)) ?? connection.SasToken;
+        connection.KeyVaultName = Text(section, nameof(AdlsConnectionOptions.KeyVaultName)) ?? connection.KeyVaultName;
+        connection.SecretName = Text(section, nameof(AdlsConnectionOptions.SecretName)) ?? connection.SecretName;
+        connection.SecretVersion = Text(section, nameof(AdlsConnectionOptions.SecretVersion)) ?? connection.SecretVersion;
+        connection.KeyVaultDnsSuffix = Text(section, nameof(AdlsConnectionOptions.KeyVaultDnsSuffix)) ?? connection.KeyVaultDnsSuffix;
+        connection.TenantId = Text(section, nameof(AdlsConnectionOptions.TenantId)) ?? connection.TenantId;
+        connection.ClientId = Text(section, nameof(AdlsConnectionOptions.ClientId)) ?? connection.ClientId;
+        connection.ClientSecret = Text(section, nameof(AdlsConnectionOptions.ClientSecret)) ?? connection.ClientSecret;
+        connection.EndpointSuffix = Text(section, nameof(AdlsConnectionOptions.EndpointSuffix)) ?? connection.EndpointSuffix;
+        connection.BlobServiceUri = Text(section, nameof(AdlsConnectionOptions.BlobServiceUri)) ?? connection.BlobServiceUri;
+
+        if (TryBool(section, path, nameof(AdlsConnectionOptions.Optional), errors) is { } optional)
+        {
+            connection.Optional = optional;
+        }
+
+        if (Text(section, nameof(AdlsConnectionOptions.AuthMode)) is null)
+        {
+            errors.Add($"{path}:{nameof(AdlsConnectionOptions.AuthMode)} is missing: set it to one of {Names<AdlsAuthMode>()}.");
+            connection.AuthModeUnreadable = true;
+        }
+        else if (TryEnum<AdlsAuthMode>(section, path, nameof(AdlsConnectionOptions.AuthMode), errors) is { } mode)
+        {
+            connection.AuthMode = mode;
+            connection.AuthModeUnreadable = false;
+        }
+        else
+        {
+            connection.AuthModeUnreadable = true;
+        }
+    }
+
+    private static string? Text(IConfiguration section, string key) =>
+        section[key] is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value : null;
+
+    private static bool? TryBool(IConfiguration section, string path, string key, List<string> errors)
+    {
+        var text = Text(section, key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(text.Trim(), out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{path}:{key} '{text}' is not a boolean: use true or false.");
+        return null;
+    }
+
+    private static TimeSpan? TryTimeSpan(IConfiguration section, string path, string key, List<string> errors)
+    {
+        var text = Text(section, key)?.Trim();
+        if (text is null)
+        {
+            return null;
+        }
+
+        // TimeSpan.Parse reads a bare number as days: "30" would silently mean a month.
+        if (text.All(char.IsAsciiDigit))
+        {
+            errors.Add($"{path}:{key} '{text}' has no unit (TimeSpan reads it as {text} days): write it as hh:mm:ss, e.g. 00:00:30 for 30 seconds.");
+            return null;
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{path}:{key} '{text}' is not a time span: write it as hh:mm:ss, e.g. 00:00:30 for 30 seconds.");
+        return null;
+    }
+
+    private static TEnum? TryEnum<TEnum>(IConfiguration section, string path, string key, List<string> errors)
+        where TEnum : struct, Enum
+    {
+        var text = Text(section, key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        // Accept the names case-insensitively, and the snake_case spellings of the Python original ("key_vault").
+        var normalized = text.Trim().Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        foreach (var value in Enum.GetValues<TEnum>())
+        {
+            if (string.Equals(value.ToString(), normalized, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        errors.Add($"{path}:{key} '{text}' is not valid: use one of {Names<TEnum>()}.");
+        return null;
+    }
+
+    private static void RejectUnknown(IConfiguration section, string path, string[] known, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                var suggestion = Closest(child.Key, known);
+                var hint = suggestion is null ? "" : $"did you mean '{suggestion}'? ";
+                errors.Add($"{path}:{child.Key} is not a known setting: {hint}Known settings here: {string.Join(", ", known)}.");
+            }
+        }
+    }
+
+    internal static string Names<TEnum>()
+        where TEnum : struct, Enum => string.Join(", ", Enum.GetNames<TEnum>());
+
+    private static string PathOf(IConfiguration section) =>
+        section is IConfigurationSection { Path.Length: > 0 } s ? s.Path : OdibiOptions.SectionName;
+
+    private static string? Closest(string key, string[] known)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in known)
+        {
+            var distance = Distance(key.ToUpperInvariant(), candidate.ToUpperInvariant());
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (candidate, distance);
+            }
+        }
+
+        return bestDistance <= Math.Max(2, key.Length / 4) ? best : null;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+}

@@ -1,0 +1,325 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Odibi.Extensions.Internal;
+
+/// <summary>
+/// Checks every rule of the <c>Odibi</c> section and reports all problems at once, each naming the setting path, the
+/// bad value (never a secret) and the fix.
+/// </summary>
+internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environment = null) : IValidateOptions<OdibiOptions>
+{
+    private const string Mode = nameof(AdlsConnectionOptions.AuthMode);
+
+    public ValidateOptionsResult Validate(string? name, OdibiOptions options)
+    {
+        var errors = new List<string>(options.BindingErrors);
+        var root = options.ConfigurationPath;
+
+        if (options.Connections.Count == 0 && options.BindingErrors.Count == 0)
+        {
+            errors.Add($"{root}:Connections has no connections: add at least one under {root}:Connections:<name> " +
+                       "with Account, Container and AuthMode (check that the section name is 'Odibi' and the configuration file is loaded).");
+        }
+
+        foreach (var (connectionName, connection) in options.Connections)
+        {
+            var path = $"{root}:Connections:{connectionName}";
+            if (connection is null)
+            {
+                errors.Add($"{path} is null: give it settings such as Account, Container and AuthMode, or remove it.");
+                continue;
+            }
+
+            if (!ConnectionNameRegex().IsMatch(connectionName))
+            {
+                errors.Add($"{root}:Connections:'{connectionName}' is not a valid connection name: use 1-64 letters, digits, '-', '_' or '.'.");
+            }
+
+            ValidateConnection(connection, path, options.RejectDirectKeyInProduction, errors);
+        }
+
+        ValidatePrefetch(options.Prefetch, $"{root}:Prefetch", errors);
+
+        if (options.Refresh?.Interval is { } interval && interval <= TimeSpan.Zero)
+        {
+            errors.Add($"{root}:Refresh:Interval '{interval}' must be positive: use e.g. 01:00:00, or remove it to turn refresh off.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Distinct());
+    }
+
+    private void ValidateConnection(AdlsConnectionOptions c, string path, bool rejectDirectKey, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(c.Account))
+        {
+            errors.Add($"{path}:Account is missing: set the storage account name (3-24 lowercase letters and digits).");
+        }
+        else if (!AccountRegex().IsMatch(c.Account))
+        {
+            errors.Add($"{path}:Account '{c.Account}' is not a valid storage account name: use 3-24 lowercase letters and digits.");
+        }
+
+        if (string.IsNullOrWhiteSpace(c.Container))
+        {
+            errors.Add($"{path}:Container is missing: set the container (file system) name.");
+        }
+        else if (!ContainerRegex().IsMatch(c.Container) || c.Container.Contains("--", StringComparison.Ordinal))
+        {
+            errors.Add($"{path}:Container '{c.Container}' is not a valid container name: use 3-63 lowercase letters, digits and " +
+                       "hyphens, starting and ending with a letter or digit, with no '--'.");
+        }
+
+        var prefix = c.PathPrefix ?? "";
+        if (prefix.Contains('\\', StringComparison.Ordinal) ||
+            prefix.Split('/').Any(segment => segment is ".." or "."))
+        {
+            errors.Add($"{path}:PathPrefix '{prefix}' is not a valid folder: use '/' between folders, with no '\\', '.' or '..' segments.");
+        }
+
+        ValidateHostSuffix(c.EndpointSuffix, $"{path}:EndpointSuffix", "core.chinacloudapi.cn", errors);
+
+        if (c.BlobServiceUri is not null &&
+            (!Uri.TryCreate(c.BlobServiceUri, UriKind.Absolute, out var blobUri) || blobUri.Scheme is not ("https" or "http")))
+        {
+            errors.Add($"{path}:BlobServiceUri '{c.BlobServiceUri}' is not an absolute http(s) URI: use e.g. https://{c.Account}.blob.core.windows.net/ or http://127.0.0.1:10000/devstoreaccount1.");
+        }
+
+        if (c.AuthModeUnreadable)
+        {
+            return; // already reported; the rules of a guessed mode would only mislead
+        }
+
+        if (!Enum.IsDefined(c.AuthMode))
+        {
+            errors.Add($"{path}:{Mode} '{(int)c.AuthMode}' is not valid: use one of {OdibiConfigurationReader.Names<AdlsAuthMode>()}.");
+            return;
+        }
+
+        var usesVault = c.KeyVaultName is not null || c.SecretName is not null;
+        switch (c.AuthMode)
+        {
+            case AdlsAuthMode.KeyVault:
+                RequireVault(c, path, "the account key", errors);
+                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "the key comes from Key Vault; remove AccountKey, or use AuthMode DirectKey for development", errors);
+                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
+                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
+                Forbid(c.TenantId, path, nameof(c.TenantId), c.AuthMode, "use AuthMode ServicePrincipal for a service principal", errors);
+                break;
+
+            case AdlsAuthMode.DirectKey:
+                if (c.AccountKey is null)
+                {
+                    errors.Add($"{path}:AccountKey is missing: AuthMode DirectKey needs the account key inline (best from user secrets or " +
+                               $"the environment variable {path.Replace(":", "__", StringComparison.Ordinal)}__AccountKey), or use AuthMode KeyVault.");
+                }
+                else if (!IsBase64(c.AccountKey))
+                {
+                    errors.Add($"{path}:AccountKey is not a valid account key (not base64): copy key1 or key2 from the storage account's Access keys.");
+                }
+
+                ForbidVault(c, path, "DirectKey reads no secret from Key Vault; use AuthMode KeyVault to take the key from the vault", errors);
+                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
+                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
+                if (rejectDirectKey && environment?.IsProduction() == true)
+                {
+                    errors.Add($"{path}:{Mode} DirectKey is rejected in Production (RejectDirectKeyInProduction is true): " +
+                               "store the key in Key Vault and use AuthMode KeyVault.");
+                }
+
+                break;
+
+            case AdlsAuthMode.SasToken:
+                if (c.SasToken is not null && usesVault)
+                {
+                    errors.Add($"{path}:SasToken is set and so is {(c.KeyVaultName is not null ? "KeyVaultName" : "SecretName")}: " +
+                               "give the SAS token either inline (SasToken) or from Key Vault (KeyVaultName and SecretName), not both.");
+                }
+                else if (c.SasToken is not null)
+                {
+                    if (!c.SasToken.Contains("sig=", StringComparison.Ordinal))
+                    {
+                        errors.Add($"{path}:SasToken is not a SAS token (it has no 'sig=' signature): copy the whole query string of the generated SAS.");
+                    }
+                }
+                else if (usesVault)
+                {
+                    RequireVault(c, path, "the SAS token", errors);
+                }
+                else
+                {
+                    errors.Add($"{path}:SasToken is missing: AuthMode SasToken needs SasToken inline, or KeyVaultName and SecretName to read it from Key Vault.");
+                }
+
+                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a SAS connection carries no account key; use AuthMode DirectKey or KeyVault for keys", errors);
+                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
+                break;
+
+            case AdlsAuthMode.ServicePrincipal:
+                if (c.TenantId is null)
+                {
+                    errors.Add($"{path}:TenantId is missing: AuthMode ServicePrincipal needs the Microsoft Entra tenant id (a GUID) or domain.");
+                }
+                else if (!Guid.TryParse(c.TenantId, out _) && !DomainRegex().IsMatch(c.TenantId))
+                {
+                    errors.Add($"{path}:TenantId '{c.TenantId}' is not a tenant id: use the directory (tenant) GUID or a domain such as contoso.onmicrosoft.com.");
+                }
+
+                if (c.ClientId is null)
+                {
+                    errors.Add($"{path}:ClientId is missing: AuthMode ServicePrincipal needs the application (client) id, a GUID.");
+                }
+
+                if (c.ClientSecret is not null && usesVault)
+                {
+                    errors.Add($"{path}:ClientSecret is set and so is {(c.KeyVaultName is not null ? "KeyVaultName" : "SecretName")}: " +
+                               "give the client secret either inline (ClientSecret) or from Key Vault (KeyVaultName and SecretName), not both.");
+                }
+                else if (usesVault)
+                {
+                    RequireVault(c, path, "the client secret", errors);
+                }
+                else if (c.ClientSecret is null)
+                {
+                    errors.Add($"{path}:ClientSecret is missing: AuthMode ServicePrincipal needs ClientSecret inline, or KeyVaultName and SecretName to read it from Key Vault.");
+                }
+
+                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a service principal connection carries no account key", errors);
+                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
+                break;
+
+            case AdlsAuthMode.ManagedIdentity:
+                ForbidVault(c, path, "a managed identity needs no secret", errors);
+                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a managed identity connection carries no account key", errors);
+                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
+                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
+                Forbid(c.TenantId, path, nameof(c.TenantId), c.AuthMode, "use AuthMode ServicePrincipal for a service principal", errors);
+                break;
+        }
+
+        if (c.ClientId is not null && !Guid.TryParse(c.ClientId, out _))
+        {
+            errors.Add($"{path}:ClientId '{c.ClientId}' is not a client id: use the application (client) id GUID.");
+        }
+    }
+
+    private static void RequireVault(AdlsConnectionOptions c, string path, string what, List<string> errors)
+    {
+        if (c.KeyVaultName is null)
+        {
+            errors.Add($"{path}:KeyVaultName is missing: set the name (or https:// URI) of the vault that holds {what}.");
+        }
+        else if (c.KeyVaultName.Contains("://", StringComparison.Ordinal))
+        {
+            if (!Uri.TryCreate(c.KeyVaultName, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+            {
+                errors.Add($"{path}:KeyVaultName '{c.KeyVaultName}' is not a vault URI: use https://<vault>.vault.azure.net/ or just the vault name.");
+            }
+            else if (c.KeyVaultDnsSuffix is not null)
+            {
+                errors.Add($"{path}:KeyVaultDnsSuffix is set but KeyVaultName is a full URI: remove KeyVaultDnsSuffix, or give only the vault name.");
+            }
+        }
+        else if (!VaultNameRegex().IsMatch(c.KeyVaultName) || c.KeyVaultName.Contains("--", StringComparison.Ordinal))
+        {
+            errors.Add($"{path}:KeyVaultName '{c.KeyVaultName}' is not a valid vault name: use 3-24 letters, digits and hyphens, " +
+                       "starting with a letter, ending with a letter or digit, with no '--' (or give the vault's https:// URI).");
+        }
+
+        ValidateHostSuffix(c.KeyVaultDnsSuffix, $"{path}:KeyVaultDnsSuffix", "vault.azure.cn", errors);
+
+        if (c.SecretName is null)
+        {
+            errors.Add($"{path}:SecretName is missing: set the name of the Key Vault secret that holds {what}.");
+        }
+        else if (!SecretNameRegex().IsMatch(c.SecretName))
+        {
+            errors.Add($"{path}:SecretName '{c.SecretName}' is not a valid secret name: use 1-127 letters, digits and hyphens.");
+        }
+
+        if (c.SecretVersion is not null && !SecretVersionRegex().IsMatch(c.SecretVersion))
+        {
+            errors.Add($"{path}:SecretVersion '{c.SecretVersion}' is not a secret version: use the 32-character hexadecimal version id, or remove it for the current version.");
+        }
+    }
+
+    private static void ForbidVault(AdlsConnectionOptions c, string path, string reason, List<string> errors)
+    {
+        Forbid(c.KeyVaultName, path, nameof(c.KeyVaultName), c.AuthMode, reason, errors);
+        Forbid(c.SecretName, path, nameof(c.SecretName), c.AuthMode, reason, errors);
+        Forbid(c.SecretVersion, path, nameof(c.SecretVersion), c.AuthMode, reason, errors);
+    }
+
+    private static void Forbid(string? value, string path, string setting, AdlsAuthMode mode, string reason, List<string> errors)
+    {
+        if (value is not null)
+        {
+            errors.Add($"{path}:{setting} is not used with AuthMode {mode}: {reason}.");
+        }
+    }
+
+    private static void ValidateHostSuffix(string? suffix, string path, string example, List<string> errors)
+    {
+        if (suffix is not null && !DomainRegex().IsMatch(suffix))
+        {
+            errors.Add($"{path} '{suffix}' is not a DNS suffix: use a host suffix without scheme or dots at the ends, e.g. {example}.");
+        }
+    }
+
+    private static void ValidatePrefetch(PrefetchOptions? prefetch, string path, List<string> errors)
+    {
+        if (prefetch is null)
+        {
+            errors.Add($"{path} is null: remove the assignment to keep the defaults.");
+            return;
+        }
+
+        if (!Enum.IsDefined(prefetch.Policy))
+        {
+            errors.Add($"{path}:Policy '{(int)prefetch.Policy}' is not valid: use one of {OdibiConfigurationReader.Names<PrefetchPolicy>()}.");
+        }
+
+        if (prefetch.MaxConcurrency is < 1 or > 4000)
+        {
+            errors.Add($"{path}:MaxConcurrency '{prefetch.MaxConcurrency}' is out of range: use 1 to 4000 requests in flight per vault (default 64).");
+        }
+
+        if (prefetch.FetchTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{path}:FetchTimeout '{prefetch.FetchTimeout}' must be positive: use e.g. 00:00:30.");
+        }
+
+        if (prefetch.StartupTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{path}:StartupTimeout '{prefetch.StartupTimeout}' must be positive: use e.g. 00:01:00.");
+        }
+    }
+
+    private static bool IsBase64(string value)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        return value.Length <= 344 && Convert.TryFromBase64String(value, buffer, out var written) && written > 0;
+    }
+
+    [GeneratedRegex("^[a-z0-9]{3,24}$")]
+    private static partial Regex AccountRegex();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
+    private static partial Regex ContainerRegex();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")]
+    private static partial Regex VaultNameRegex();
+
+    [GeneratedRegex("^[A-Za-z0-9-]{1,127}$")]
+    private static partial Regex SecretNameRegex();
+
+    [GeneratedRegex("^[0-9a-fA-F]{32}$")]
+    private static partial Regex SecretVersionRegex();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ConnectionNameRegex();
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
+    private static partial Regex DomainRegex();
+}

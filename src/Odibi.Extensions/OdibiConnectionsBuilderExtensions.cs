@@ -1,0 +1,40 @@
+using Azure.Core;
+using Azure.Security.KeyVault.Secrets;
+using Odibi.Extensions;
+using Odibi.Extensions.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Configures the Key Vault access of the connections registered by <c>AddOdibiConnections</c>.</summary>
+public static class OdibiConnectionsBuilderExtensions
+{
+    /// <summary>
+    /// Uses <paramref name="credential"/> for every Key Vault and identity-based storage connection, instead of the one
+    /// built from <c>Odibi:Credential</c> (or the default <c>DefaultAzureCredential</c>).
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
+    /// <param name="credential">The credential shared by all vaults and connections.</param>
+    /// <returns>The same builder.</returns>
+    public static IOdibiConnectionsBuilder UseCredential(this IOdibiConnectionsBuilder builder, TokenCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(credential);
+        builder.Services.Configure<OdibiClientSettings>(settings => settings.Credential = credential);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adjusts the options of every <see cref="SecretClient"/> the connections use (retries, transport, diagnostics).
+    /// Callbacks run in the order they were added.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
+    /// <param name="configure">Changes the options before each vault's client is created.</param>
+    /// <returns>The same builder.</returns>
+    public static IOdibiConnectionsBuilder ConfigureSecretClient(this IOdibiConnectionsBuilder builder, Action<SecretClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<OdibiClientSettings>(settings => settings.ConfigureSecretClient.Add(configure));
+        return builder;
+    }
+}

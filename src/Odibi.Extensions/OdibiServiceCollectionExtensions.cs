@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Odibi.Extensions;
+using Odibi.Extensions.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Odibi storage connections in an <see cref="IServiceCollection"/>.</summary>
+public static class OdibiServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the connections of the <c>Odibi</c> section of the app's <see cref="IConfiguration"/>, validated when the
+    /// host starts, and the startup prefetch of their Key Vault secrets. Calling it again adds nothing twice.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to set the credential or Key Vault client options.</returns>
+    public static IOdibiConnectionsBuilder AddOdibiConnections(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<OdibiOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+                OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options));
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Registers the connections read from <paramref name="configuration"/>: a configuration root (its <c>Odibi</c>
+    /// section is read) or the section itself. Calling it again adds nothing twice.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration root, or the section holding <c>Connections</c>.</param>
+    /// <returns>A builder to set the credential or Key Vault client options.</returns>
+    public static IOdibiConnectionsBuilder AddOdibiConnections(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = OdibiConfigurationReader.SelectSection(configuration);
+        services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options));
+        return AddCore(services);
+    }
+
+    /// <summary>Registers the connections set by <paramref name="configure"/>, validated when the host starts.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the connections and settings in code.</param>
+    /// <returns>A builder to set the credential or Key Vault client options.</returns>
+    public static IOdibiConnectionsBuilder AddOdibiConnections(this IServiceCollection services, Action<OdibiOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.Configure(configure);
+        return AddCore(services);
+    }
+
+    private static OdibiConnectionsBuilder AddCore(IServiceCollection services)
+    {
+        services.AddLogging();
+        services.AddOptions<OdibiOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OdibiOptions>, OdibiOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISecretSource, KeyVaultNotConfiguredSecretSource>();
+        services.TryAddSingleton<AdlsConnections>();
+        services.TryAddSingleton<IAdlsConnections>(provider => provider.GetRequiredService<AdlsConnections>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OdibiStartupService>());
+        return new OdibiConnectionsBuilder(services);
+    }
+}

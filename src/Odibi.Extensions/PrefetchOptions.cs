@@ -1,0 +1,25 @@
+namespace Odibi.Extensions;
+
+/// <summary>Settings of the startup prefetch (<c>Odibi:Prefetch</c>).</summary>
+public sealed class PrefetchOptions
+{
+    /// <summary>Gets or sets what startup does when secrets cannot be fetched.</summary>
+    /// <value>The default is <see cref="PrefetchPolicy.FailFast"/>.</value>
+    public PrefetchPolicy Policy { get; set; } = PrefetchPolicy.FailFast;
+
+    /// <summary>Gets or sets the most requests in flight at once to one vault.</summary>
+    /// <value>The default is 64.</value>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>Gets or sets the wall-clock bound of one secret fetch, the SDK's retries included.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the wall-clock bound of the whole prefetch.</summary>
+    /// <value>The default is 60 seconds.</value>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Gets or sets a value indicating whether the prefetch also checks each connection's container.</summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool VerifyStorage { get; set; }
+}

@@ -1,0 +1,19 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+
+namespace Odibi.Extensions.Tests.Infrastructure;
+
+internal static class TestConfiguration
+{
+    public const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    public static IConfigurationRoot FromJson(string json) =>
+        new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+
+    public static IConfigurationRoot FromFile(string name) =>
+        new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "TestData", name)).Build();
+
+    /// <summary>A configuration with one connection, <c>bronze</c>, described by <paramref name="connectionJson"/>.</summary>
+    public static IConfigurationRoot OneConnection(string connectionJson) =>
+        FromJson($$"""{ "Odibi": { "Connections": { "bronze": {{connectionJson}} } } }""");
+}
