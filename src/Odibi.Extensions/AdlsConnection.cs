@@ -1,4 +1,5 @@
 using Odibi.Extensions.Internal;
+using Odibi.Extensions.Internal.KeyVault;
 
 namespace Odibi.Extensions;
 
@@ -161,7 +162,7 @@ public sealed class AdlsConnection
                 settings[$"fs.azure.account.oauth.provider.type.{host}"] = "org.apache.hadoop.fs.azurebfs.oauth2.ClientCredsTokenProvider";
                 settings[$"fs.azure.account.oauth2.client.id.{host}"] = ClientId!;
                 settings[$"fs.azure.account.oauth2.client.secret.{host}"] = await GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
-                settings[$"fs.azure.account.oauth2.client.endpoint.{host}"] = $"https://{LoginHost(_endpointSuffix)}/{TenantId}/oauth2/token";
+                settings[$"fs.azure.account.oauth2.client.endpoint.{host}"] = $"https://{StorageCredentialFactory.AuthorityHost(_endpointSuffix).Host}/{TenantId}/oauth2/token";
                 break;
 
             case AdlsAuthMode.ManagedIdentity:
@@ -193,13 +194,6 @@ public sealed class AdlsConnection
         keyVaultName.Contains("://", StringComparison.Ordinal)
             ? new Uri(new Uri(keyVaultName).GetLeftPart(UriPartial.Authority) + "/")
             : new Uri($"https://{keyVaultName.ToLowerInvariant()}.{dnsSuffix ?? DefaultVaultSuffix}/");
-
-    private static string LoginHost(string endpointSuffix) => endpointSuffix switch
-    {
-        "core.chinacloudapi.cn" => "login.chinacloudapi.cn",
-        "core.usgovcloudapi.net" => "login.microsoftonline.us",
-        _ => "login.microsoftonline.com",
-    };
 
     private sealed record StatusRecord(ConnectionStatus Status, TimeSpan? Duration, Exception? Error);
 }

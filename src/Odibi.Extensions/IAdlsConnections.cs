@@ -15,4 +15,18 @@ public interface IAdlsConnections : IReadOnlyCollection<AdlsConnection>
     /// <param name="connection">The connection, when found.</param>
     /// <returns><see langword="true"/> when a connection has that name.</returns>
     bool TryGet(string name, [NotNullWhen(true)] out AdlsConnection? connection);
+
+    /// <summary>Gets the report of the last finished prefetch, or <see langword="null"/> before the first one.</summary>
+    PrefetchReport? LastPrefetch { get; }
+
+    /// <summary>
+    /// Fetches, in parallel, every Key Vault secret the connections need (each distinct secret once) and an identity
+    /// token for identity-based connections. Secrets already cached are not fetched again. Never throws for a failed
+    /// connection: the report says which failed and why, and the connection's <see cref="AdlsConnection.Status"/> says
+    /// <see cref="ConnectionStatus.Failed"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the prefetch.</param>
+    /// <returns>One result per connection that needs a secret or a token.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default);
 }

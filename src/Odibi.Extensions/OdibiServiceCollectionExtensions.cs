@@ -1,9 +1,13 @@
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Odibi.Extensions;
 using Odibi.Extensions.Internal;
+using Odibi.Extensions.Internal.Hosting;
+using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.Telemetry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -22,6 +26,9 @@ public static class OdibiServiceCollectionExtensions
         services.AddOptions<OdibiOptions>()
             .Configure<IConfiguration>((options, configuration) =>
                 OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options));
+        services.AddOptions<OdibiClientSettings>()
+            .Configure<IConfiguration>((settings, configuration) =>
+                settings.CredentialSection ??= configuration.GetSection($"{OdibiOptions.SectionName}:Credential"));
         return AddCore(services);
     }
 
@@ -38,6 +45,7 @@ public static class OdibiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var section = OdibiConfigurationReader.SelectSection(configuration);
         services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options));
+        services.Configure<OdibiClientSettings>(settings => settings.CredentialSection ??= section.GetSection("Credential"));
         return AddCore(services);
     }
 
@@ -56,13 +64,21 @@ public static class OdibiServiceCollectionExtensions
     private static OdibiConnectionsBuilder AddCore(IServiceCollection services)
     {
         services.AddLogging();
+        services.AddMetrics();
+        services.AddAzureClientsCore();
         services.AddOptions<OdibiOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OdibiOptions>, OdibiOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ISecretSource, KeyVaultNotConfiguredSecretSource>();
+        services.TryAddSingleton<OdibiTelemetry>();
+        services.TryAddSingleton<VaultClients>();
+        services.TryAddSingleton<SecretCache>();
+        services.TryAddSingleton<StorageCredentialFactory>();
+        services.TryAddSingleton<SecretPrefetcher>();
+        services.TryAddSingleton<ISecretSource, KeyVaultSecretSource>();
         services.TryAddSingleton<AdlsConnections>();
         services.TryAddSingleton<IAdlsConnections>(provider => provider.GetRequiredService<AdlsConnections>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OdibiStartupService>());
+        services.TryAddSingleton<OdibiStartupService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OdibiStartupService>(provider => provider.GetRequiredService<OdibiStartupService>()));
         return new OdibiConnectionsBuilder(services);
     }
 }

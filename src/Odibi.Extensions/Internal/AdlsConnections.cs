@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.KeyVault;
 
 namespace Odibi.Extensions.Internal;
 
@@ -9,11 +10,14 @@ internal sealed class AdlsConnections : IAdlsConnections
     private readonly Dictionary<string, AdlsConnection> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<AdlsConnection> _ordered = [];
     private readonly string _root;
+    private readonly SecretPrefetcher _prefetcher;
+    private volatile PrefetchReport? _lastPrefetch;
 
-    public AdlsConnections(IOptions<OdibiOptions> options, ISecretSource secrets)
+    public AdlsConnections(IOptions<OdibiOptions> options, ISecretSource secrets, SecretPrefetcher prefetcher)
     {
         var value = options.Value;
         _root = value.ConfigurationPath;
+        _prefetcher = prefetcher;
         foreach (var (name, connectionOptions) in value.Connections)
         {
             var connection = new AdlsConnection(name, connectionOptions, secrets);
@@ -23,6 +27,11 @@ internal sealed class AdlsConnections : IAdlsConnections
     }
 
     public int Count => _ordered.Count;
+
+    public PrefetchReport? LastPrefetch => _lastPrefetch;
+
+    /// <summary>Gets a value indicating whether any connection needs a secret or token fetched.</summary>
+    public bool NeedsPrefetch => _ordered.Any(c => c.Status == ConnectionStatus.Pending || c.HasKeyVaultSecret);
 
     public AdlsConnection this[string name]
     {
@@ -45,6 +54,17 @@ internal sealed class AdlsConnections : IAdlsConnections
         ArgumentNullException.ThrowIfNull(name);
         return _byName.TryGetValue(name, out connection);
     }
+
+    public async Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default)
+    {
+        var report = await _prefetcher.RunAsync(_ordered, refresh: false, cancellationToken).ConfigureAwait(false);
+        _lastPrefetch = report;
+        return report;
+    }
+
+    /// <summary>Reads every Key Vault secret again; a failure keeps the last good value and marks the connection degraded.</summary>
+    public Task<PrefetchReport> RefreshAsync(CancellationToken cancellationToken) =>
+        _prefetcher.RunAsync(_ordered, refresh: true, cancellationToken);
 
     public IEnumerator<AdlsConnection> GetEnumerator() => _ordered.GetEnumerator();
 

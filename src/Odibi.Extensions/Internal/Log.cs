@@ -2,9 +2,38 @@ using Microsoft.Extensions.Logging;
 
 namespace Odibi.Extensions.Internal;
 
+/// <summary>The package's log messages. None takes a secret value.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, EventName = "DirectKeyInProduction", Level = LogLevel.Warning,
         Message = "Connection '{Connection}' uses AuthMode DirectKey in the Production environment: store its key in Key Vault (AuthMode KeyVault), or set Odibi:RejectDirectKeyInProduction to refuse such connections.")]
     public static partial void DirectKeyInProduction(ILogger logger, string connection);
+
+    [LoggerMessage(EventId = 2, EventName = "PrefetchStarting", Level = LogLevel.Information,
+        Message = "Prefetching {SecretCount} Key Vault secrets from {VaultCount} vaults and {TokenCount} identity tokens for {ConnectionCount} connections, at most {MaxConcurrency} requests in flight per vault.")]
+    public static partial void PrefetchStarting(ILogger logger, int secretCount, int vaultCount, int tokenCount, int connectionCount, int maxConcurrency);
+
+    [LoggerMessage(EventId = 3, EventName = "ConnectionReady", Level = LogLevel.Information,
+        Message = "Connection '{Connection}' is ready ({DurationMs:F0} ms).")]
+    public static partial void ConnectionReady(ILogger logger, string connection, double durationMs);
+
+    [LoggerMessage(EventId = 4, EventName = "ConnectionFailed", Level = LogLevel.Warning,
+        Message = "Connection '{Connection}' failed after {DurationMs:F0} ms: {ErrorType}: {ErrorMessage}")]
+    public static partial void ConnectionFailed(ILogger logger, string connection, double durationMs, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 5, EventName = "PrefetchCompleted", Level = LogLevel.Information,
+        Message = "Prefetch finished in {ElapsedMs:F0} ms: {Succeeded} of {Total} connections ready.")]
+    public static partial void PrefetchCompleted(ILogger logger, double elapsedMs, int succeeded, int total);
+
+    [LoggerMessage(EventId = 6, EventName = "RefreshFailed", Level = LogLevel.Warning,
+        Message = "Refreshing connection '{Connection}' failed; its last good secret is still served: {ErrorType}: {ErrorMessage}")]
+    public static partial void RefreshFailed(ILogger logger, string connection, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 7, EventName = "SecretRefreshed", Level = LogLevel.Debug,
+        Message = "Connection '{Connection}' refreshed its secret.")]
+    public static partial void SecretRefreshed(ILogger logger, string connection);
+
+    [LoggerMessage(EventId = 8, EventName = "BackgroundPrefetchFailed", Level = LogLevel.Error,
+        Message = "The background prefetch of the Odibi connections stopped unexpectedly.")]
+    public static partial void BackgroundPrefetchFailed(ILogger logger, Exception exception);
 }

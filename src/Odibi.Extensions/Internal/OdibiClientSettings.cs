@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Configuration;
 
 namespace Odibi.Extensions.Internal;
 
@@ -9,4 +10,7 @@ internal sealed class OdibiClientSettings
     public TokenCredential? Credential { get; set; }
 
     public List<Action<SecretClientOptions>> ConfigureSecretClient { get; } = [];
+
+    /// <summary>The <c>Odibi:Credential</c> section, read with Microsoft.Extensions.Azure's credential keys.</summary>
+    public IConfiguration? CredentialSection { get; set; }
 }

@@ -1,0 +1,379 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Security.KeyVault.Secrets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Odibi.Extensions.Testing.Internal;
+
+namespace Odibi.Extensions.Testing;
+
+/// <summary>
+/// An in-process HTTPS server speaking the Azure Key Vault secrets protocol, so the real <see cref="SecretClient"/>
+/// can be tested against it: bearer challenges, several named vaults, latency, rate limits and injected faults.
+/// Start it with <see cref="StartAsync(LocalKeyVaultOptions?, CancellationToken)"/>, wire clients with
+/// <see cref="ConfigureClientOptions(SecretClientOptions)"/> and <see cref="Credential"/>, and dispose it to stop it.
+/// All members are thread-safe and the knobs can change while clients are talking to it.
+/// </summary>
+public sealed class LocalKeyVault : IAsyncDisposable
+{
+    private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, LocalVault> _vaults = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _requestsLock = new();
+    private readonly List<LocalKeyVaultRequest> _requests = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly X509Certificate2 _certificate;
+    private readonly ILogger _logger;
+    private WebApplication? _app;
+    private HttpClientTransport? _transport;
+    private LocalVaultRoutingPolicy? _routingPolicy;
+    private Uri? _endpoint;
+    private long _latencyTicks;
+    private long _jitterTicks;
+    private int _requestsPerSecond;
+    private Func<string, bool>? _validateToken;
+    private int _challengeCount;
+    private int _secretRequestCount;
+    private int _disposed;
+
+    private LocalKeyVault(LocalKeyVaultOptions options, X509Certificate2 certificate)
+    {
+        TenantId = options.TenantId;
+        TimeProvider = options.TimeProvider;
+        Latency = options.Latency;
+        Jitter = options.Jitter;
+        RequestsPerSecond = options.RequestsPerSecond;
+        ValidateToken = options.ValidateToken;
+        _certificate = certificate;
+        _logger = options.LoggerFactory?.CreateLogger<LocalKeyVault>() ?? NullLogger<LocalKeyVault>.Instance;
+    }
+
+    /// <summary>Gets the address the server listens on, <c>https://127.0.0.1:{port}/</c>.</summary>
+    public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("The server has not started.");
+
+    /// <summary>Gets the tenant id named in the bearer challenge.</summary>
+    public string TenantId { get; }
+
+    /// <summary>Gets the credential to give clients of this server; it counts token requests and can be made slow or failing.</summary>
+    public CountingTokenCredential Credential { get; } = new();
+
+    /// <summary>Gets or sets the delay before every answer (challenges included). Defaults to <see cref="LocalKeyVaultOptions.Latency"/>; <see cref="LocalVault.Latency"/> overrides it per vault.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan Latency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _latencyTicks));
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            Interlocked.Exchange(ref _latencyTicks, value.Ticks);
+        }
+    }
+
+    /// <summary>Gets or sets the largest random extra delay added to <see cref="Latency"/> for each request. Defaults to <see cref="LocalKeyVaultOptions.Jitter"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan Jitter
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _jitterTicks));
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            Interlocked.Exchange(ref _jitterTicks, value.Ticks);
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how many token-carrying requests each vault accepts in any one-second window before answering 429
+    /// <c>Throttled</c> with <c>Retry-After</c>; <see langword="null"/> means no limit. Defaults to
+    /// <see cref="LocalKeyVaultOptions.RequestsPerSecond"/>; <see cref="LocalVault.RequestsPerSecond"/> overrides it per vault.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int? RequestsPerSecond
+    {
+        get
+        {
+            int limit = Volatile.Read(ref _requestsPerSecond);
+            return limit == 0 ? null : limit;
+        }
+
+        set
+        {
+            if (value is int limit)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+            }
+
+            Volatile.Write(ref _requestsPerSecond, value ?? 0);
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets a check of the bearer token (without the <c>Bearer </c> prefix); when it returns <see langword="false"/>
+    /// the request is answered 401 with a challenge. <see langword="null"/> (the default) accepts any token.
+    /// </summary>
+    public Func<string, bool>? ValidateToken
+    {
+        get => Volatile.Read(ref _validateToken);
+        set => Volatile.Write(ref _validateToken, value);
+    }
+
+    /// <summary>Gets a snapshot of the requests received, oldest first (each is recorded just before it is answered).</summary>
+    public IReadOnlyList<LocalKeyVaultRequest> Requests
+    {
+        get
+        {
+            lock (_requestsLock)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    /// <summary>Gets how many requests, over all vaults, were answered 401 with a challenge because they carried no bearer token.</summary>
+    public int ChallengeCount => Volatile.Read(ref _challengeCount);
+
+    /// <summary>Gets how many requests, over all vaults, carried a bearer token (whatever the answer).</summary>
+    public int SecretRequestCount => Volatile.Read(ref _secretRequestCount);
+
+    /// <summary>Gets the clock used for timestamps and rate-limit windows.</summary>
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets the server certificate (for tests of the certificate itself).</summary>
+    internal X509Certificate2 Certificate => _certificate;
+
+    /// <summary>Starts a server on 127.0.0.1 with a free port and a new self-signed certificate.</summary>
+    /// <param name="options">The settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running server; dispose it to stop it.</returns>
+    /// <exception cref="ArgumentException"><see cref="LocalKeyVaultOptions.TenantId"/> is empty.</exception>
+    public static async Task<LocalKeyVault> StartAsync(LocalKeyVaultOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LocalKeyVaultOptions();
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.TenantId, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
+
+        X509Certificate2 certificate = SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);
+        var server = new LocalKeyVault(options, certificate);
+        try
+        {
+            await server.StartServerAsync(cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Gets a vault by name, creating it on first use. Names are case-insensitive.</summary>
+    /// <param name="name">The vault name, e.g. <c>my-production-kv</c>: letters, digits and dashes.</param>
+    /// <returns>The vault.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid vault name.</exception>
+    public LocalVault Vault(string name)
+    {
+        ValidateVaultName(name);
+        return _vaults.GetOrAdd(name, static (key, server) => new LocalVault(key, GetVaultUriCore(key), server.TimeProvider), this);
+    }
+
+    /// <summary>Gets the URI a client uses for a vault, <c>https://{name}.vault.azure.net/</c>; clients configured by <see cref="ConfigureClientOptions(SecretClientOptions)"/> reach this server through it.</summary>
+    /// <param name="vaultName">The vault name.</param>
+    /// <returns>The vault URI.</returns>
+    /// <exception cref="ArgumentException"><paramref name="vaultName"/> is not a valid vault name.</exception>
+    public Uri GetVaultUri(string vaultName)
+    {
+        ValidateVaultName(vaultName);
+        return GetVaultUriCore(vaultName);
+    }
+
+    /// <summary>
+    /// Points <see cref="SecretClient"/>s built with <paramref name="options"/> at this server, whatever vault URI they use
+    /// (<c>https://{name}.vault.azure.net</c>, sovereign clouds, private links): sets a transport that trusts exactly this
+    /// server's certificate, adds a policy routing each request to the vault named by its host, and sets
+    /// <see cref="SecretClientOptions.DisableChallengeResourceVerification"/>. Retry and diagnostics settings are left alone.
+    /// </summary>
+    /// <param name="options">The options to change.</param>
+    public void ConfigureClientOptions(SecretClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        options.Transport = _transport!;
+        ConfigureRouting(options);
+    }
+
+    /// <summary>Creates a <see cref="SecretClient"/> for a vault of this server, authenticating with <see cref="Credential"/>.</summary>
+    /// <param name="vaultName">The vault name; the client's <see cref="SecretClient.VaultUri"/> is <see cref="GetVaultUri(string)"/>.</param>
+    /// <param name="options">Options to start from (e.g. with short retry delays), or <see langword="null"/> for new ones; they are changed by <see cref="ConfigureClientOptions(SecretClientOptions)"/>.</param>
+    /// <returns>The client.</returns>
+    /// <exception cref="ArgumentException"><paramref name="vaultName"/> is not a valid vault name.</exception>
+    public SecretClient CreateClient(string vaultName, SecretClientOptions? options = null)
+    {
+        Uri vaultUri = GetVaultUri(vaultName);
+        options ??= new SecretClientOptions();
+        ConfigureClientOptions(options);
+        return new SecretClient(vaultUri, Credential, options);
+    }
+
+    /// <summary>Sets <see cref="ChallengeCount"/> and <see cref="SecretRequestCount"/> of the server and every vault to zero and empties the rate-limit windows.</summary>
+    public void ResetCounters()
+    {
+        Interlocked.Exchange(ref _challengeCount, 0);
+        Interlocked.Exchange(ref _secretRequestCount, 0);
+        foreach (LocalVault vault in _vaults.Values)
+        {
+            vault.ResetCounters();
+        }
+    }
+
+    /// <summary>Empties <see cref="Requests"/>.</summary>
+    public void ClearRequests()
+    {
+        lock (_requestsLock)
+        {
+            _requests.Clear();
+        }
+    }
+
+    /// <summary>Removes the faults queued in every vault.</summary>
+    public void ClearFaults()
+    {
+        foreach (LocalVault vault in _vaults.Values)
+        {
+            vault.ClearFaults();
+        }
+    }
+
+    /// <summary>
+    /// Stops the server and aborts hanging requests. Clients configured by it stay usable objects, but their requests
+    /// then fail as against an unreachable vault (connection refused).
+    /// </summary>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_app is not null)
+        {
+            using var timeout = new CancellationTokenSource(s_stopTimeout);
+            try
+            {
+                await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                await _app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            LocalKeyVaultLog.Stopped(_logger, Endpoint);
+        }
+
+        // The transport stays usable on purpose: clients configured by this server then fail the way they would
+        // against an unreachable vault (connection refused), instead of with ObjectDisposedException.
+        _certificate.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Adds only the routing policy and challenge setting, without the pinned transport (for tests of certificate trust).</summary>
+    internal void ConfigureRouting(SecretClientOptions options)
+    {
+        options.AddPolicy(_routingPolicy!, HttpPipelinePosition.BeforeTransport);
+        options.DisableChallengeResourceVerification = true;
+    }
+
+    internal TimeSpan NextDelay(LocalVault? vault)
+    {
+        TimeSpan delay = vault?.Latency ?? Latency;
+        long jitterTicks = Interlocked.Read(ref _jitterTicks);
+        if (jitterTicks > 0)
+        {
+            delay += TimeSpan.FromTicks(Random.Shared.NextInt64(jitterTicks + 1));
+        }
+
+        return delay;
+    }
+
+    internal void Record(LocalKeyVaultRequest request)
+    {
+        lock (_requestsLock)
+        {
+            _requests.Add(request);
+        }
+    }
+
+    internal void CountChallenge() => Interlocked.Increment(ref _challengeCount);
+
+    internal void CountSecretRequest() => Interlocked.Increment(ref _secretRequestCount);
+
+    private static Uri GetVaultUriCore(string vaultName) => new($"https://{vaultName.ToLowerInvariant()}.vault.azure.net/");
+
+    /// <summary>Gets whether <paramref name="name"/> can be the first DNS label of a vault host.</summary>
+    internal static bool IsValidVaultName(string? name)
+    {
+        return !string.IsNullOrEmpty(name)
+            && name.Length <= 63
+            && name[0] != '-'
+            && name[^1] != '-'
+            && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+    }
+
+    private static void ValidateVaultName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!IsValidVaultName(name))
+        {
+            throw new ArgumentException($"'{name}' is not a vault name: use letters, digits and dashes, as in the first label of https://{{name}}.vault.azure.net.", nameof(name));
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(LocalKeyVault).Assembly.GetName().Name,
+        });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate));
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = s_stopTimeout);
+        builder.Services.AddSingleton<IHostLifetime, InProcessHostLifetime>();
+
+        WebApplication app = builder.Build();
+        _app = app;
+        var handler = new KeyVaultRequestHandler(this, _logger, _stopping.Token);
+        app.Run(handler.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var bound = new Uri(address);
+        _endpoint = new Uri($"https://127.0.0.1:{bound.Port}/");
+
+        var validator = new PinnedCertificateValidator(_certificate);
+        var httpClient = new HttpClient(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            SslOptions = { RemoteCertificateValidationCallback = validator.Validate },
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _transport = new HttpClientTransport(httpClient);
+        _routingPolicy = new LocalVaultRoutingPolicy(_endpoint);
+        LocalKeyVaultLog.Started(_logger, _endpoint);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Odibi.Extensions.Testing;
+
+/// <summary>Settings read once by <see cref="LocalKeyVault.StartAsync(LocalKeyVaultOptions?, CancellationToken)"/>.</summary>
+public sealed class LocalKeyVaultOptions
+{
+    /// <summary>The tenant named in the bearer challenge unless <see cref="TenantId"/> is set.</summary>
+    public const string DefaultTenantId = "10ca1ca1-7e57-4000-8000-000000000001";
+
+    /// <summary>Gets or sets the tenant id in the challenge's <c>authorization="https://login.microsoftonline.com/{tenant}"</c>. Defaults to <see cref="DefaultTenantId"/>.</summary>
+    public string TenantId { get; set; } = DefaultTenantId;
+
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Latency"/>. Defaults to zero.</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Jitter"/>. Defaults to zero.</summary>
+    public TimeSpan Jitter { get; set; }
+
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.RequestsPerSecond"/>. Defaults to <see langword="null"/> (no limit).</summary>
+    public int? RequestsPerSecond { get; set; }
+
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.ValidateToken"/>. Defaults to <see langword="null"/> (any bearer token is accepted).</summary>
+    public Func<string, bool>? ValidateToken { get; set; }
+
+    /// <summary>
+    /// Gets or sets the clock for secret timestamps, the request log and the rate-limit window (latency always uses real time).
+    /// Defaults to <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets where the server logs (never secret values). Defaults to <see langword="null"/>: no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}

@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Azure.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.Telemetry;
+
+namespace Odibi.Extensions.Internal.KeyVault;
+
+/// <summary>
+/// Fetches the connections' secrets in parallel: each distinct secret once, per vault one priming request first (so the
+/// vault's challenge is learned once) and the rest released as soon as that vault's token is requested.
+/// Identity connections get one storage token each, so a broken identity fails at startup too.
+/// </summary>
+internal sealed class SecretPrefetcher(
+    SecretCache cache,
+    VaultClients clients,
+    StorageCredentialFactory identities,
+    OdibiTelemetry telemetry,
+    IOptions<OdibiOptions> options,
+    TimeProvider time,
+    ILogger<SecretPrefetcher> logger)
+{
+    private readonly ConcurrentDictionary<string, TokenCredential> _identityCredentials = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets (creating once) the identity credential of a connection.</summary>
+    public TokenCredential IdentityCredential(AdlsConnection connection, string? clientSecret) =>
+        _identityCredentials.GetOrAdd(connection.Name, _ => identities.Create(connection, clientSecret));
+
+    public async Task<PrefetchReport> RunAsync(IReadOnlyCollection<AdlsConnection> all, bool refresh, CancellationToken cancellationToken)
+    {
+        var prefetch = options.Value.Prefetch;
+        var started = time.GetTimestamp();
+        var connections = all.Where(c => c.HasKeyVaultSecret || (!refresh && IsIdentity(c))).ToList();
+        var keys = connections.Where(c => c.HasKeyVaultSecret).Select(SecretKey.For).Distinct().ToList();
+        var vaults = keys.GroupBy(k => k.Vault).ToList();
+        if (!refresh && connections.Count > 0)
+        {
+            Log.PrefetchStarting(logger, keys.Count, vaults.Count, connections.Count(IsIdentity), connections.Count, prefetch.MaxConcurrency);
+        }
+
+        using var activity = OdibiTelemetry.ActivitySource.StartActivity(refresh ? "odibi.refresh" : "odibi.prefetch");
+        activity?.SetTag("odibi.secrets", keys.Count);
+        activity?.SetTag("odibi.vaults", vaults.Count);
+
+        using var deadline = new CancellationTokenSource(prefetch.StartupTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+
+        var secrets = new Dictionary<SecretKey, Task<Outcome>>();
+        foreach (var vault in vaults)
+        {
+            StartVault(vault.Key, vault.ToList(), refresh, secrets);
+        }
+
+        var tasks = connections.Select(c => IsIdentity(c) ? AcquireTokenAsync(c, secrets, prefetch.FetchTimeout) : secrets[SecretKey.For(c)]).ToList();
+
+        var results = new List<KeyVaultFetchResult>(connections.Count);
+        for (var i = 0; i < connections.Count; i++)
+        {
+            var connection = connections[i];
+            Outcome outcome;
+            try
+            {
+                outcome = await tasks[i].WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                outcome = new Outcome(new TimeoutException(
+                    $"The prefetch did not finish within {prefetch.StartupTimeout} (Odibi:Prefetch:StartupTimeout): raise it, or check why the vault is slow."),
+                    time.GetElapsedTime(started));
+            }
+
+            results.Add(Complete(connection, outcome, refresh));
+        }
+
+        var report = new PrefetchReport(results, time.GetElapsedTime(started));
+        if (!refresh && connections.Count > 0)
+        {
+            telemetry.RecordPrefetch(report);
+            Log.PrefetchCompleted(logger, report.Elapsed.TotalMilliseconds, report.Succeeded, results.Count);
+        }
+
+        activity?.SetTag("odibi.failed", report.Failed);
+        return report;
+    }
+
+    private void StartVault(Uri vault, List<SecretKey> keys, bool refresh, Dictionary<SecretKey, Task<Outcome>> secrets)
+    {
+        var client = clients.Get(vault);
+        if (client.Primed || keys.Count == 1)
+        {
+            foreach (var key in keys)
+            {
+                secrets[key] = FetchAsync(key, refresh);
+            }
+
+            return;
+        }
+
+        // One request learns the vault's challenge; once it asks for a token the challenge is cached, so the rest
+        // can go out without being challenged themselves (N + 1 requests rather than 2N).
+        var tokenRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = PrimeAsync(keys[0], refresh, tokenRequested);
+        secrets[keys[0]] = first;
+        var release = ReleaseAsync(client, tokenRequested.Task, first);
+        foreach (var key in keys.Skip(1))
+        {
+            secrets[key] = AfterAsync(release, key, refresh);
+        }
+    }
+
+    private async Task<Outcome> PrimeAsync(SecretKey key, bool refresh, TaskCompletionSource tokenRequested)
+    {
+        SharedTokenCredential.WatchTokenRequests(tokenRequested);
+        return await FetchAsync(key, refresh).ConfigureAwait(false);
+    }
+
+    private static async Task ReleaseAsync(VaultClient client, Task tokenRequested, Task first)
+    {
+        await Task.WhenAny(tokenRequested, first).ConfigureAwait(false);
+        client.Primed = tokenRequested.IsCompleted;
+    }
+
+    private async Task<Outcome> AfterAsync(Task release, SecretKey key, bool refresh)
+    {
+        var queued = time.GetTimestamp();
+        await release.ConfigureAwait(false);
+        var outcome = await FetchAsync(key, refresh).ConfigureAwait(false);
+        return outcome with { Duration = time.GetElapsedTime(queued) };
+    }
+
+    private async Task<Outcome> FetchAsync(SecretKey key, bool refresh)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            _ = refresh
+                ? await cache.RefreshAsync(key, CancellationToken.None).ConfigureAwait(false)
+                : await cache.GetAsync(key, CancellationToken.None).ConfigureAwait(false);
+            return new Outcome(null, time.GetElapsedTime(started));
+        }
+        catch (Exception exception)
+        {
+            return new Outcome(exception, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<Outcome> AcquireTokenAsync(AdlsConnection connection, Dictionary<SecretKey, Task<Outcome>> secrets, TimeSpan fetchTimeout)
+    {
+        var started = time.GetTimestamp();
+        string? clientSecret = null;
+        if (connection.HasKeyVaultSecret)
+        {
+            var secret = await secrets[SecretKey.For(connection)].ConfigureAwait(false);
+            if (secret.Error is not null)
+            {
+                return secret with { Duration = time.GetElapsedTime(started) };
+            }
+
+            clientSecret = cache.Peek(SecretKey.For(connection));
+        }
+        else if (connection.AuthMode == AdlsAuthMode.ServicePrincipal)
+        {
+            clientSecret = await connection.GetStorageKeyAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(fetchTimeout, time);
+        try
+        {
+            await IdentityCredential(connection, clientSecret)
+                .GetTokenAsync(StorageCredentialFactory.StorageScope, timeout.Token).ConfigureAwait(false);
+            return new Outcome(null, time.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return new Outcome(new TimeoutException(
+                $"No storage token within {fetchTimeout} (Odibi:Prefetch:FetchTimeout): check the identity's endpoint is reachable, or raise FetchTimeout."),
+                time.GetElapsedTime(started));
+        }
+        catch (Exception exception)
+        {
+            _identityCredentials.TryRemove(connection.Name, out _);
+            return new Outcome(exception, time.GetElapsedTime(started));
+        }
+    }
+
+    private KeyVaultFetchResult Complete(AdlsConnection connection, Outcome outcome, bool refresh)
+    {
+        var error = outcome.Error is null ? null : SecretFailures.ForConnection(connection, outcome.Error);
+        var result = new KeyVaultFetchResult(connection.Name, connection.Account, connection.KeyVaultUri, connection.SecretName,
+            error is null, error, outcome.Duration);
+
+        if (error is null)
+        {
+            connection.SetStatus(ConnectionStatus.Ready, outcome.Duration, null);
+            if (refresh)
+            {
+                Log.SecretRefreshed(logger, connection.Name);
+            }
+            else
+            {
+                Log.ConnectionReady(logger, connection.Name, outcome.Duration.TotalMilliseconds);
+            }
+        }
+        else if (refresh && connection.HasKeyVaultSecret && cache.Peek(SecretKey.For(connection)) is not null)
+        {
+            connection.SetStatus(ConnectionStatus.Degraded, outcome.Duration, error);
+            Log.RefreshFailed(logger, connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+        }
+        else
+        {
+            connection.SetStatus(ConnectionStatus.Failed, outcome.Duration, error);
+            Log.ConnectionFailed(logger, connection.Name, outcome.Duration.TotalMilliseconds, OdibiTelemetry.ErrorType(error), error.Message);
+        }
+
+        telemetry.RecordFetch(result);
+        return result;
+    }
+
+    private static bool IsIdentity(AdlsConnection connection) =>
+        connection.AuthMode is AdlsAuthMode.ManagedIdentity or AdlsAuthMode.ServicePrincipal;
+
+    private sealed record Outcome(Exception? Error, TimeSpan Duration);
+}
