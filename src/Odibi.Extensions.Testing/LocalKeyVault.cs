@@ -165,7 +165,15 @@ public sealed class LocalKeyVault : IAsyncDisposable
         var server = new LocalKeyVault(options, certificate);
         try
         {
-            await server.StartServerAsync(cancellationToken).ConfigureAwait(false);
+            // Start outside the caller's execution context: tools that find an app's host by listening for the first
+            // host built in its flow (WebApplicationFactory, EF tooling) must not take this server for the app.
+            Task start;
+            using (ExecutionContext.SuppressFlow())
+            {
+                start = Task.Run(() => server.StartServerAsync(cancellationToken), cancellationToken);
+            }
+
+            await start.ConfigureAwait(false);
             return server;
         }
         catch

@@ -1,5 +1,7 @@
+using Azure.Storage.Blobs;
 using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.Storage;
 
 namespace Odibi.Extensions;
 
@@ -13,13 +15,18 @@ public sealed class AdlsConnection
     private const string DefaultVaultSuffix = "vault.azure.net";
 
     private readonly ISecretSource _secrets;
+    private readonly BlobClientFactory _blobClients;
     private readonly string? _inlineSecret;
     private readonly string _endpointSuffix;
+    private readonly bool _hasBlobServiceUri;
     private volatile StatusRecord _status;
+    private BlobServiceClient? _blobServiceClient;
 
-    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets)
+    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root)
     {
         _secrets = secrets;
+        _blobClients = blobClients;
+        SettingPath = $"{root}:Connections:{name}";
         Name = name;
         Account = options.Account;
         Container = options.Container;
@@ -47,6 +54,7 @@ public sealed class AdlsConnection
 
         DfsEndpoint = new Uri($"https://{Account}.dfs.{_endpointSuffix}/");
         BlobEndpoint = options.BlobServiceUri is { } blob ? new Uri(blob) : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
+        _hasBlobServiceUri = options.BlobServiceUri is not null;
 
         // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch.
         _status = new StatusRecord(_inlineSecret is not null && AuthMode != AdlsAuthMode.ServicePrincipal ? ConnectionStatus.Ready : ConnectionStatus.Pending, null, null);
@@ -86,6 +94,9 @@ public sealed class AdlsConnection
     public Uri BlobEndpoint { get; }
 
     internal string? SecretVersion { get; }
+
+    /// <summary>Gets the configuration path of the connection, e.g. <c>Odibi:Connections:bronze</c>, for error messages.</summary>
+    internal string SettingPath { get; }
 
     internal string? TenantId { get; }
 
@@ -179,6 +190,61 @@ public sealed class AdlsConnection
         return settings;
     }
 
+    /// <summary>
+    /// Gets the connection's <see cref="BlobServiceClient"/> for <see cref="BlobEndpoint"/>, authenticated for its mode: the
+    /// account key (<see cref="AdlsAuthMode.KeyVault"/>, <see cref="AdlsAuthMode.DirectKey"/>), the SAS token
+    /// (<see cref="AdlsAuthMode.SasToken"/>), or the identity credential the startup prefetch already got a token with
+    /// (<see cref="AdlsAuthMode.ServicePrincipal"/>, <see cref="AdlsAuthMode.ManagedIdentity"/>). The client is created on the
+    /// first call and the same instance is returned after; it is thread-safe. When storage refuses a key or SAS that came
+    /// from Key Vault, the client reads the secret again once and retries, so a rotated key heals without a restart.
+    /// The Blob API works on hierarchical-namespace (ADLS Gen2) accounts too.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <returns>The client, shared by every caller.</returns>
+    /// <exception cref="InvalidOperationException">The secret could not be read (the message names the connection, vault, secret and fix), or the account key is not base64.</exception>
+    /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
+    public ValueTask<BlobServiceClient> CreateBlobServiceClientAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _blobServiceClient) is { } client ? ValueTask.FromResult(client) : CreateBlobServiceClientCoreAsync(cancellationToken);
+
+    /// <summary>Gets a client for the connection's <see cref="Container"/>, from <see cref="CreateBlobServiceClientAsync"/>.</summary>
+    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <returns>The container client. Blob names are not prefixed with <see cref="PathPrefix"/>: add it when naming blobs.</returns>
+    /// <exception cref="InvalidOperationException">The secret could not be read (the message names the connection, vault, secret and fix), or the account key is not base64.</exception>
+    /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
+    public async ValueTask<BlobContainerClient> GetBlobContainerClientAsync(CancellationToken cancellationToken = default) =>
+        (await CreateBlobServiceClientAsync(cancellationToken).ConfigureAwait(false)).GetBlobContainerClient(Container);
+
+    /// <summary>
+    /// Gets an Azure Storage connection string for tools that take one. For <see cref="AdlsAuthMode.KeyVault"/> and
+    /// <see cref="AdlsAuthMode.DirectKey"/>: <c>DefaultEndpointsProtocol</c>, <c>AccountName</c>, <c>AccountKey</c> and
+    /// <c>EndpointSuffix</c> (or <c>BlobEndpoint</c> when <c>BlobServiceUri</c> is set); for <see cref="AdlsAuthMode.SasToken"/>:
+    /// <c>BlobEndpoint</c> and <c>SharedAccessSignature</c>. It contains the secret: never log it.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <returns>The connection string, holding the account key or SAS token.</returns>
+    /// <exception cref="InvalidOperationException">The connection authenticates with an identity, which a connection string cannot carry; or its secret could not be read.</exception>
+    /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
+    public async ValueTask<string> GetConnectionStringAsync(CancellationToken cancellationToken = default)
+    {
+        if (AuthMode is AdlsAuthMode.ServicePrincipal or AdlsAuthMode.ManagedIdentity)
+        {
+            throw new InvalidOperationException(
+                $"Connection '{Name}' uses AuthMode {AuthMode}: a connection string cannot carry an identity. Use CreateBlobServiceClientAsync, or a key or SAS mode.");
+        }
+
+        var secret = await GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
+        var blobEndpoint = BlobEndpoint.ToString().TrimEnd('/');
+        if (AuthMode == AdlsAuthMode.SasToken)
+        {
+            return $"BlobEndpoint={blobEndpoint};SharedAccessSignature={secret}";
+        }
+
+        var endpoints = _hasBlobServiceUri
+            ? $"BlobEndpoint={blobEndpoint}"
+            : $"EndpointSuffix={_endpointSuffix}";
+        return $"DefaultEndpointsProtocol={BlobEndpoint.Scheme};AccountName={Account};AccountKey={secret};{endpoints}";
+    }
+
     /// <summary>Describes the connection: name, mode, location, vault secret name and status. Never the secret.</summary>
     /// <returns>For example <c>bronze (KeyVault, abfss://bronze@account.dfs.core.windows.net/raw/, secret bronze-key in https://kv.vault.azure.net/, Ready)</c>.</returns>
     public override string ToString()
@@ -189,6 +255,12 @@ public sealed class AdlsConnection
 
     internal void SetStatus(ConnectionStatus status, TimeSpan? duration, Exception? error) =>
         _status = new StatusRecord(status, duration, error);
+
+    private async ValueTask<BlobServiceClient> CreateBlobServiceClientCoreAsync(CancellationToken cancellationToken)
+    {
+        var created = await _blobClients.CreateAsync(this, cancellationToken).ConfigureAwait(false);
+        return Interlocked.CompareExchange(ref _blobServiceClient, created, null) ?? created;
+    }
 
     internal static Uri ResolveVaultUri(string keyVaultName, string? dnsSuffix) =>
         keyVaultName.Contains("://", StringComparison.Ordinal)

@@ -26,7 +26,7 @@ public interface IAdlsConnections : IReadOnlyCollection<AdlsConnection>
     /// <see cref="ConnectionStatus.Failed"/>.
     /// </summary>
     /// <param name="cancellationToken">Stops the prefetch.</param>
-    /// <returns>One result per connection that needs a secret or a token.</returns>
+    /// <returns>One result per connection that needs a secret or a token; with <see cref="PrefetchOptions.VerifyStorage"/>, one per connection, its storage check included.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default);
 }

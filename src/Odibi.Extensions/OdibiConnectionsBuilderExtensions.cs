@@ -1,11 +1,12 @@
 using Azure.Core;
 using Azure.Security.KeyVault.Secrets;
+using Azure.Storage.Blobs;
 using Odibi.Extensions;
 using Odibi.Extensions.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Configures the Key Vault access of the connections registered by <c>AddOdibiConnections</c>.</summary>
+/// <summary>Configures the Key Vault and storage clients of the connections registered by <c>AddOdibiConnections</c>.</summary>
 public static class OdibiConnectionsBuilderExtensions
 {
     /// <summary>
@@ -35,6 +36,21 @@ public static class OdibiConnectionsBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure<OdibiClientSettings>(settings => settings.ConfigureSecretClient.Add(configure));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adjusts the options of every <see cref="BlobServiceClient"/> the connections create (retries, transport, diagnostics).
+    /// Callbacks run in the order they were added, before the connection's own key-rotation policy is added.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
+    /// <param name="configure">Changes the options before each connection's client is created.</param>
+    /// <returns>The same builder.</returns>
+    public static IOdibiConnectionsBuilder ConfigureBlobClient(this IOdibiConnectionsBuilder builder, Action<BlobClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<OdibiClientSettings>(settings => settings.ConfigureBlobClient.Add(configure));
         return builder;
     }
 }

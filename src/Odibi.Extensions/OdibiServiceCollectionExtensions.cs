@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -7,6 +8,7 @@ using Odibi.Extensions;
 using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.Storage;
 using Odibi.Extensions.Internal.Telemetry;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -18,6 +20,16 @@ public static class OdibiServiceCollectionExtensions
     /// Registers the connections of the <c>Odibi</c> section of the app's <see cref="IConfiguration"/>, validated when the
     /// host starts, and the startup prefetch of their Key Vault secrets. Calling it again adds nothing twice.
     /// </summary>
+    /// <remarks>
+    /// Every overload also registers, keyed by connection name (case-insensitive), each connection's <see cref="AdlsConnection"/>,
+    /// <see cref="BlobServiceClient"/> and <see cref="BlobContainerClient"/> as singletons, e.g.
+    /// <c>[FromKeyedServices("bronze")] BlobContainerClient bronze</c>. Resolving is synchronous: after a
+    /// <see cref="PrefetchPolicy.FailFast"/> or <see cref="PrefetchPolicy.Degrade"/> start the secret is cached; otherwise
+    /// (before the host starts, under <see cref="PrefetchPolicy.Background"/>, or after a failed fetch) the resolving thread
+    /// waits for the single shared Key Vault read. An unknown name throws <see cref="KeyNotFoundException"/> listing the
+    /// configured names, and a connection whose secret cannot be read throws <see cref="InvalidOperationException"/>
+    /// naming it, its vault and secret, even from <c>GetKeyedService</c>.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <returns>A builder to set the credential or Key Vault client options.</returns>
     public static IOdibiConnectionsBuilder AddOdibiConnections(this IServiceCollection services)
@@ -74,11 +86,26 @@ public static class OdibiServiceCollectionExtensions
         services.TryAddSingleton<SecretCache>();
         services.TryAddSingleton<StorageCredentialFactory>();
         services.TryAddSingleton<SecretPrefetcher>();
+        services.TryAddSingleton<BlobClientFactory>();
+        services.TryAddSingleton<StorageVerifier>();
         services.TryAddSingleton<ISecretSource, KeyVaultSecretSource>();
         services.TryAddSingleton<AdlsConnections>();
         services.TryAddSingleton<IAdlsConnections>(provider => provider.GetRequiredService<AdlsConnections>());
         services.TryAddSingleton<OdibiStartupService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OdibiStartupService>(provider => provider.GetRequiredService<OdibiStartupService>()));
+
+        // Connection names are known only once the options bind, so one registration per type serves every key.
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => KeyedConnection(provider, key));
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => Wait(KeyedConnection(provider, key).CreateBlobServiceClientAsync()));
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => Wait(KeyedConnection(provider, key).GetBlobContainerClientAsync()));
         return new OdibiConnectionsBuilder(services);
     }
+
+    private static AdlsConnection KeyedConnection(IServiceProvider provider, object? key) => key is string name
+        ? provider.GetRequiredService<AdlsConnections>()[name]
+        : throw new KeyNotFoundException(
+            $"Odibi connections are keyed by their name (a string, as under Odibi:Connections); the key '{key}' is a {key?.GetType().Name ?? "null"}.");
+
+    private static T Wait<T>(ValueTask<T> pending) =>
+        pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 }

@@ -19,7 +19,12 @@ public sealed class PrefetchOptions
     /// <value>The default is 60 seconds.</value>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Gets or sets a value indicating whether the prefetch also checks each connection's container.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether the prefetch also checks, after the secrets, that each connection opens its
+    /// container (one Get Container Properties call each, in parallel, at most <see cref="MaxConcurrency"/> at once, each
+    /// within <see cref="FetchTimeout"/>). A wrong key, a missing container or an unreachable endpoint then fails the
+    /// connection under <see cref="Policy"/>, with a message naming the connection, account, container, cause and fix.
+    /// </summary>
     /// <value>The default is <see langword="false"/>.</value>
     public bool VerifyStorage { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.Storage;
 
 namespace Odibi.Extensions.Internal;
 
@@ -11,16 +12,21 @@ internal sealed class AdlsConnections : IAdlsConnections
     private readonly List<AdlsConnection> _ordered = [];
     private readonly string _root;
     private readonly SecretPrefetcher _prefetcher;
+    private readonly StorageVerifier _verifier;
+    private readonly bool _verifyStorage;
     private volatile PrefetchReport? _lastPrefetch;
 
-    public AdlsConnections(IOptions<OdibiOptions> options, ISecretSource secrets, SecretPrefetcher prefetcher)
+    public AdlsConnections(
+        IOptions<OdibiOptions> options, ISecretSource secrets, SecretPrefetcher prefetcher, BlobClientFactory blobClients, StorageVerifier verifier)
     {
         var value = options.Value;
         _root = value.ConfigurationPath;
         _prefetcher = prefetcher;
+        _verifier = verifier;
+        _verifyStorage = value.Prefetch.VerifyStorage;
         foreach (var (name, connectionOptions) in value.Connections)
         {
-            var connection = new AdlsConnection(name, connectionOptions, secrets);
+            var connection = new AdlsConnection(name, connectionOptions, secrets, blobClients, _root);
             _byName.Add(name, connection);
             _ordered.Add(connection);
         }
@@ -31,7 +37,7 @@ internal sealed class AdlsConnections : IAdlsConnections
     public PrefetchReport? LastPrefetch => _lastPrefetch;
 
     /// <summary>Gets a value indicating whether any connection needs a secret or token fetched.</summary>
-    public bool NeedsPrefetch => _ordered.Any(c => c.Status == ConnectionStatus.Pending || c.HasKeyVaultSecret);
+    public bool NeedsPrefetch => _ordered.Count > 0 && (_verifyStorage || _ordered.Any(c => c.Status == ConnectionStatus.Pending || c.HasKeyVaultSecret));
 
     public AdlsConnection this[string name]
     {
@@ -58,6 +64,11 @@ internal sealed class AdlsConnections : IAdlsConnections
     public async Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default)
     {
         var report = await _prefetcher.RunAsync(_ordered, refresh: false, cancellationToken).ConfigureAwait(false);
+        if (_verifyStorage)
+        {
+            report = await _verifier.VerifyAfterPrefetchAsync(_ordered, report, cancellationToken).ConfigureAwait(false);
+        }
+
         _lastPrefetch = report;
         return report;
     }

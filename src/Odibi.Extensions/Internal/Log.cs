@@ -36,4 +36,24 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, EventName = "BackgroundPrefetchFailed", Level = LogLevel.Error,
         Message = "The background prefetch of the Odibi connections stopped unexpectedly.")]
     public static partial void BackgroundPrefetchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 9, EventName = "StorageChecked", Level = LogLevel.Debug,
+        Message = "Connection '{Connection}' opened container '{Container}' ({DurationMs:F0} ms).")]
+    public static partial void StorageChecked(ILogger logger, string connection, string container, double durationMs);
+
+    [LoggerMessage(EventId = 10, EventName = "StorageCheckFailed", Level = LogLevel.Warning,
+        Message = "Connection '{Connection}' failed its storage check after {DurationMs:F0} ms: {ErrorType}: {ErrorMessage}")]
+    public static partial void StorageCheckFailed(ILogger logger, string connection, double durationMs, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 11, EventName = "StorageSecretRenewed", Level = LogLevel.Information,
+        Message = "Storage refused the key or SAS of connection '{Connection}'; secret '{SecretName}' had changed in Key Vault and the new value is used from now on.")]
+    public static partial void StorageSecretRenewed(ILogger logger, string connection, string secretName);
+
+    [LoggerMessage(EventId = 12, EventName = "StorageSecretStillRefused", Level = LogLevel.Warning,
+        Message = "Storage refused the key or SAS of connection '{Connection}' (account {Account}), and secret '{SecretName}' in {Vault} still holds the same value: store the current one in the vault.")]
+    public static partial void StorageSecretStillRefused(ILogger logger, string connection, string account, string secretName, Uri vault);
+
+    [LoggerMessage(EventId = 13, EventName = "StorageSecretRenewFailed", Level = LogLevel.Warning,
+        Message = "Storage refused the key or SAS of connection '{Connection}', and reading it again from Key Vault failed: {ErrorType}: {ErrorMessage}")]
+    public static partial void StorageSecretRenewFailed(ILogger logger, string connection, string errorType, string errorMessage);
 }

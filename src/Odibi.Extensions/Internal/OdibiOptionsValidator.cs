@@ -97,6 +97,13 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
             return;
         }
 
+        if (c.AuthMode is AdlsAuthMode.ServicePrincipal or AdlsAuthMode.ManagedIdentity &&
+            Uri.TryCreate(c.BlobServiceUri, UriKind.Absolute, out var plainUri) && plainUri.Scheme == "http")
+        {
+            errors.Add($"{path}:BlobServiceUri '{c.BlobServiceUri}' is http, but AuthMode {c.AuthMode} sends a bearer token, which is only " +
+                       "sent over https: use an https endpoint, or a key or SAS mode for a local emulator such as Azurite.");
+        }
+
         var usesVault = c.KeyVaultName is not null || c.SecretName is not null;
         switch (c.AuthMode)
         {

@@ -65,6 +65,7 @@ public class OdibiOptionsValidatorTests
         { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "AccountKey": "{{Key}}" }""", "AccountKey", "is not used with AuthMode ManagedIdentity", Key },
         { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "EndpointSuffix": "https://core.windows.net" }""", "EndpointSuffix", "is not a DNS suffix", null },
         { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "BlobServiceUri": "127.0.0.1:10000" }""", "BlobServiceUri", "is not an absolute http(s) URI", null },
+        { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "BlobServiceUri": "http://127.0.0.1:10000/devstoreaccount1" }""", "BlobServiceUri", "is http, but AuthMode ManagedIdentity sends a bearer token", null },
         { $$"""{ {{Base}}, "Acount": "x", "AuthMode": "ManagedIdentity" }""", "Acount", "did you mean 'Account'?", null },
         { $$"""{ {{Base}}, "AuthMode": "DirectKey", "AcountKey": "{{Key}}" }""", "AcountKey", "did you mean 'AccountKey'?", Key },
         { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "Optional": "yes" }""", "Optional", "'yes' is not a boolean", null },

@@ -13,8 +13,9 @@ internal sealed class OdibiStartupService(
     IOptions<OdibiOptions> options,
     TimeProvider time,
     ILogger<OdibiStartupService> logger,
-    IHostEnvironment? environment = null) : IHostedLifecycleService, IDisposable
+    IHostEnvironment? environment = null) : IHostedLifecycleService
 {
+    // Never disposed (it has no timer): hosts may stop a service after disposing the container.
     private readonly CancellationTokenSource _stopping = new();
     private Task _background = Task.CompletedTask;
     private Task _refresh = Task.CompletedTask;
@@ -77,8 +78,6 @@ internal sealed class OdibiStartupService(
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public void Dispose() => _stopping.Dispose();
 
     private async Task BackgroundPrefetchAsync(CancellationToken cancellationToken)
     {

@@ -40,6 +40,13 @@ internal sealed class SecretCache : IDisposable
     public Task<string> RefreshAsync(SecretKey key, CancellationToken cancellationToken) =>
         Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true).WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Reads the secret again because <paramref name="staleValue"/> was refused, unless the cached value already differs
+    /// from it (someone else read the new one); joins a read under way. The cached value stays until the read succeeds.
+    /// </summary>
+    public Task<string> RefreshIfStaleAsync(SecretKey key, string staleValue, CancellationToken cancellationToken) =>
+        Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true, staleValue).WaitAsync(cancellationToken);
+
     /// <summary>Drops the cached value if it is still <paramref name="staleValue"/>, so the next call reads the vault.</summary>
     public void Invalidate(SecretKey key, string staleValue)
     {
@@ -61,12 +68,12 @@ internal sealed class SecretCache : IDisposable
         _lifetime.Dispose();
     }
 
-    private Task<string> Fetch(SecretKey key, Entry entry, bool refresh)
+    private Task<string> Fetch(SecretKey key, Entry entry, bool refresh, string? unlessChangedFrom = null)
     {
         TaskCompletionSource<string> fetch;
         lock (entry)
         {
-            if (!refresh && entry.Value is { } value)
+            if ((!refresh || (unlessChangedFrom is not null && entry.Value != unlessChangedFrom)) && entry.Value is { } value)
             {
                 return Task.FromResult(value);
             }

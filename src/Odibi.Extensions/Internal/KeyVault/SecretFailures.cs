@@ -48,7 +48,7 @@ internal static class SecretFailures
         _ => "see the status and error code above.",
     };
 
-    private static string Describe(Exception error)
+    public static string Describe(Exception error)
     {
         var inner = error;
         while (inner.InnerException is { } next && inner is HttpRequestException or RequestFailedException or AggregateException)
@@ -65,7 +65,7 @@ internal static class SecretFailures
         return $"{error.GetType().Name}: {reason}.";
     }
 
-    private static string FirstLine(string message)
+    public static string FirstLine(string message)
     {
         var line = message.AsSpan();
         var end = line.IndexOfAny('\r', '\n');

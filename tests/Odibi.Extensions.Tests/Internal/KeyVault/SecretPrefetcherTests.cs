@@ -185,6 +185,67 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_PrefetchOutlivesStartupTimeout_HungConnectionFailsWithTimeout()
+    {
+        var vaultName = UniqueVaultName();
+        _server.Vault(vaultName).SetSecret("k1", Secret);
+        _server.Vault(vaultName).SetSecret("k2", Secret);
+        _server.Vault(vaultName).InjectFault("k2", LocalKeyVaultFault.Hang().Always());
+        using var host = Build(OdibiJson(
+            $"\"fast\": {KeyVaultConnection("fast001", vaultName, "k1")}, \"hung\": {KeyVaultConnection("hung001", vaultName, "k2")}",
+            prefetch: "\"Policy\": \"Degrade\", \"FetchTimeout\": \"00:05:00\", \"StartupTimeout\": \"00:00:00.5\""), _server);
+
+        await host.StartAsync();
+        var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!;
+        await host.StopAsync();
+
+        Assert.True(report.Elapsed >= TimeSpan.FromMilliseconds(450));
+        var hung = Assert.Single(report.Results, r => !r.Success);
+        Assert.Equal("hung", hung.ConnectionName);
+        var error = Assert.IsType<TimeoutException>(hung.Error);
+        Assert.Contains("did not finish within 00:00:00.5000000 (Odibi:Prefetch:StartupTimeout)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection 'hung'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_IdentityConnections_AcquireOneStorageTokenEach()
+    {
+        var vaultName = UniqueVaultName();
+        _server.Vault(vaultName).SetSecret("spn-secret", "client-secret-from-vault");
+        var identities = new RecordingIdentities();
+        var json = OdibiJson($$"""
+            "mi": { "Account": "mistore", "Container": "lake", "AuthMode": "ManagedIdentity" },
+            "spn": { "Account": "spnstore", "Container": "lake", "AuthMode": "ServicePrincipal", "TenantId": "contoso.onmicrosoft.com",
+                     "ClientId": "0b4a2a33-1e2f-4c5d-9a8b-7c6d5e4f3a21", "KeyVaultName": "{{vaultName}}", "SecretName": "spn-secret" }
+            """);
+        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities));
+
+        await host.StartAsync();
+        var connections = host.Services.GetRequiredService<IAdlsConnections>();
+        await host.StopAsync();
+
+        Assert.True(connections.LastPrefetch!.AllSucceeded);
+        Assert.Equal(["mi", "spn"], connections.LastPrefetch.Results.Select(r => r.ConnectionName));
+        Assert.Equal(["mi:", "spn:client-secret-from-vault"], identities.Created.Order(StringComparer.Ordinal));
+        Assert.All(identities.Credentials, c => Assert.Equal(1, c.Count));
+        Assert.All(identities.Credentials, c => Assert.Equal(["https://storage.azure.com/.default"], c.Requests.Single().Scopes));
+        Assert.All(connections, c => Assert.Equal(ConnectionStatus.Ready, c.Status));
+    }
+
+    [Fact]
+    public async Task StartAsync_BrokenIdentityUnderFailFast_FailsNamingConnection()
+    {
+        var identities = new RecordingIdentities { Failure = new AuthenticationFailedException("ManagedIdentityCredential authentication unavailable.") };
+        var json = OdibiJson("\"mi\": { \"Account\": \"mistore\", \"Container\": \"lake\", \"AuthMode\": \"ManagedIdentity\" }");
+        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities));
+
+        var exception = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
+
+        Assert.Contains("Connection 'mi' (account mistore) could not get a storage token for its ManagedIdentity: AuthenticationFailedException", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix: check the credential", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetStorageKeyAsync_FailedUnderDegrade_RetriesAndRecovers()
     {
         var vaultName = UniqueVaultName();
@@ -265,5 +326,28 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         var settings = await provider.GetRequiredService<IAdlsConnections>()["spn"].GetSparkConfigurationAsync();
 
         Assert.Equal("client-secret-from-vault", settings["fs.azure.account.oauth2.client.secret.spnstore.dfs.core.windows.net"]);
+    }
+
+    /// <summary>Identity credentials that record what they were built with; no managed identity endpoint or Entra ID exists here.</summary>
+    private sealed class RecordingIdentities : StorageCredentialFactory
+    {
+        public List<string> Created { get; } = [];
+
+        public List<CountingTokenCredential> Credentials { get; } = [];
+
+        public Exception? Failure { get; init; }
+
+        public override Azure.Core.TokenCredential Create(AdlsConnection connection, string? clientSecret)
+        {
+            var credential = new CountingTokenCredential();
+            credential.FailWith(Failure);
+            lock (Created)
+            {
+                Created.Add($"{connection.Name}:{clientSecret}");
+                Credentials.Add(credential);
+            }
+
+            return credential;
+        }
     }
 }

@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Odibi.Extensions.Internal;
+
+namespace Odibi.Extensions.Testing;
+
+/// <summary>Fills a <see cref="LocalKeyVault"/> with the secrets an app's configuration refers to.</summary>
+public static class LocalKeyVaultSeedExtensions
+{
+    /// <summary>
+    /// Creates, with random values, every Key Vault secret the connections under <c>Odibi:Connections</c> read: a
+    /// 64-byte base64 account key for <see cref="AdlsAuthMode.KeyVault"/>, a SAS token for <see cref="AdlsAuthMode.SasToken"/>,
+    /// a client secret for <see cref="AdlsAuthMode.ServicePrincipal"/>. Secrets that already exist are left alone.
+    /// </summary>
+    /// <param name="vault">The running server.</param>
+    /// <param name="configuration">The app's configuration root, or its <c>Odibi</c> section.</param>
+    /// <returns>The secrets created, as <c>vault/secret</c>.</returns>
+    public static IReadOnlyList<string> SeedSecrets(this LocalKeyVault vault, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        var options = new OdibiOptions();
+        OdibiConfigurationReader.Read(OdibiConfigurationReader.SelectSection(configuration), options);
+        var created = new List<string>();
+        foreach (var connection in options.Connections.Values)
+        {
+            if (connection.KeyVaultName is not { } keyVault || connection.SecretName is not { } secretName)
+            {
+                continue;
+            }
+
+            var vaultName = keyVault.Contains("://", StringComparison.Ordinal) ? new Uri(keyVault).Host.Split('.')[0] : keyVault;
+            var local = vault.Vault(vaultName.ToLowerInvariant());
+            if (local.GetSecretValue(secretName) is not null)
+            {
+                continue;
+            }
+
+            local.SetSecret(secretName, connection.AuthMode switch
+            {
+                AdlsAuthMode.SasToken => $"sv=2022-11-02&ss=b&srt=co&sp=rl&se=2099-01-01T00%3A00%3A00Z&sig={Uri.EscapeDataString(Random(32))}",
+                _ => Random(64),
+            });
+            created.Add($"{local.Name}/{secretName}");
+        }
+
+        return created;
+    }
+
+    private static string Random(int bytes) => Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes));
+}

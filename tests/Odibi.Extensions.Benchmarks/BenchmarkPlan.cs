@@ -1,0 +1,81 @@
+using Odibi.Extensions.Benchmarks.Prototype;
+using Odibi.Extensions.Benchmarks.Strategies;
+
+namespace Odibi.Extensions.Benchmarks;
+
+/// <summary>The scenarios to run, and which strategies run in each.</summary>
+internal static class BenchmarkPlan
+{
+    public const int RateLimit = 400;
+
+    public static readonly TimeSpan ColdToken = TimeSpan.FromMilliseconds(500);
+
+    public static readonly IFetchStrategy Sequential = new SequentialStrategy();
+
+    public static readonly IFetchStrategy PerFetchClient = new PerFetchClientStrategy();
+
+    public static readonly IFetchStrategy Odibi = new OdibiPrefetchStrategy();
+
+    public static readonly IReadOnlyList<IFetchStrategy> All = [Sequential, PerFetchClient, Odibi];
+
+    /// <summary>Design changes measured before they are made in the library (<c>--prototype</c>).</summary>
+    public static readonly IReadOnlyList<IFetchStrategy> Prototypes =
+    [
+        new OdibiPrefetchStrategy(maxConcurrency: 56),
+        new OdibiPrefetchStrategy(maxConcurrency: 48),
+        new AdaptivePrefetchPrototype("proto fixed 64 per attempt", 64, decrease: 1.0, grow: false),
+        new AdaptivePrefetchPrototype("proto AIMD 0.5", 64, decrease: 0.5, grow: true),
+        new AdaptivePrefetchPrototype("proto AIMD 0.75", 64, decrease: 0.75, grow: true),
+        new AdaptivePrefetchPrototype("proto AIMD 0.9", 64, decrease: 0.9, grow: true),
+        new AdaptivePrefetchPrototype("proto MD 0.9 no growth", 64, decrease: 0.9, grow: false),
+    ];
+
+    public static IReadOnlyList<(Scenario Scenario, IReadOnlyList<IFetchStrategy> Strategies)> Full()
+    {
+        var plan = new List<(Scenario, IReadOnlyList<IFetchStrategy>)>();
+        foreach (var token in new[] { ColdToken, TimeSpan.Zero })
+        {
+            foreach (var vaults in new[] { 1, 4 })
+            {
+                foreach (var secrets in new[] { 1, 4, 16, 64 })
+                {
+                    plan.Add((new Scenario(ScenarioKind.LatencyBound, secrets, vaults, secrets, token, null), All));
+                }
+            }
+        }
+
+        foreach (var token in new[] { ColdToken, TimeSpan.Zero })
+        {
+            foreach (var (secrets, vaults) in new[] { (256, 1), (1024, 1), (1024, 4) })
+            {
+                plan.Add((new Scenario(ScenarioKind.RateBound, secrets, vaults, secrets, token, RateLimit), All));
+            }
+        }
+
+        foreach (var token in new[] { ColdToken, TimeSpan.Zero })
+        {
+            plan.Add((new Scenario(ScenarioKind.Shared, 2, 1, 4, token, null), All));
+        }
+
+        return plan;
+    }
+
+    /// <summary>A minute's worth for CI: every kind of scenario, every strategy where it is cheap.</summary>
+    public static IReadOnlyList<(Scenario Scenario, IReadOnlyList<IFetchStrategy> Strategies)> Quick() =>
+    [
+        (new Scenario(ScenarioKind.LatencyBound, 4, 1, 4, TimeSpan.Zero, null), All),
+        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, ColdToken, null), All),
+        (new Scenario(ScenarioKind.LatencyBound, 64, 4, 64, TimeSpan.Zero, null), [Odibi]),
+        (new Scenario(ScenarioKind.RateBound, 1024, 1, 1024, TimeSpan.Zero, RateLimit), [Odibi]),
+        (new Scenario(ScenarioKind.Shared, 2, 1, 4, ColdToken, null), All),
+    ];
+
+    /// <summary>Warms the JIT and the connection pool (up to 4 vaults × 64 connections) before anything is measured.</summary>
+    public static IReadOnlyList<(Scenario Scenario, IFetchStrategy Strategy)> WarmUp(bool quick) =>
+    [
+        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, TimeSpan.Zero, null), Sequential),
+        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, TimeSpan.Zero, null), PerFetchClient),
+        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, TimeSpan.Zero, null), Odibi),
+        (quick ? new Scenario(ScenarioKind.LatencyBound, 64, 1, 64, TimeSpan.Zero, null) : new Scenario(ScenarioKind.LatencyBound, 256, 4, 256, TimeSpan.Zero, null), Odibi),
+    ];
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Odibi.Extensions.Testing;
+
+namespace Odibi.Extensions.Benchmarks;
+
+/// <summary>
+/// Startup-speed benchmark: sequential vs odibi-1.2-style vs Odibi prefetch, through the real SecretClient against an
+/// in-process LocalKeyVault, printed as Markdown. <c>--quick</c> is the CI check: it fails (exit 1) when a count target
+/// (token requests, vault requests, failures) is missed, never on timing.
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        BenchmarkSettings settings;
+        try
+        {
+            settings = BenchmarkSettings.Parse(args);
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 2;
+        }
+
+        if (settings.Micro)
+        {
+            var config = ManualConfig.CreateMinimumViable()
+                .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+                .AddExporter(MarkdownExporter.GitHub);
+            BenchmarkRunner.Run<ConnectionMicroBenchmarks>(config);
+            return 0;
+        }
+
+        // LocalKeyVault runs in this process: Kestrel's handlers, the SDK's pipelines and the token delays are all async,
+        // and enough pool threads are made available up front that a burst of 256 requests never waits for thread injection.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 256), Math.Max(io, 256));
+
+        var total = Stopwatch.StartNew();
+        Console.Error.WriteLine($"Odibi.Extensions benchmark ({(settings.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, " +
+                                $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+
+        var host = await HostOverhead.MeasureAsync(settings.Quick ? 20 : 100, settings.Quick ? 5 : 20);
+        Console.Error.WriteLine($"host start: bare {host.BareMedianMs:F2} ms, with AddOdibiConnections {host.OdibiMedianMs:F2} ms, overhead {host.OverheadMs:F2} ms (first: {host.ColdOverheadMs:F1} ms)");
+
+        await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions
+        {
+            Latency = Scenario.Latency - Scenario.Jitter,
+            Jitter = Scenario.Jitter * 2,
+        });
+        var runner = new ScenarioRunner(server, settings);
+
+        foreach (var (scenario, strategy) in BenchmarkPlan.WarmUp(settings.Quick))
+        {
+            await runner.RunOnceAsync(scenario, strategy);
+        }
+
+        var cells = new List<CellResult>();
+        foreach (var (scenario, strategies) in settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
+        {
+            if (settings.Only is { } only && scenario.Kind != only)
+            {
+                continue;
+            }
+
+            foreach (var strategy in strategies.Concat(settings.Prototype ? BenchmarkPlan.Prototypes : []))
+            {
+                if (settings.Strategies.Count > 0 && !settings.Strategies.Contains(strategy.Name, StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                cells.Add(await runner.RunCellAsync(scenario, strategy));
+            }
+        }
+
+        var checks = Targets.Evaluate(cells, host);
+        var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
+                      $".NET {Environment.Version}), {(settings.Quick ? "--quick, " : string.Empty)}LocalKeyVault in process, " +
+                      $"{total.Elapsed.TotalMinutes:F1} min.";
+        var markdown = Report.Write(cells, host, checks, heading);
+        Console.WriteLine(markdown);
+
+        if (settings.OutFile is { } outFile)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
+            await File.WriteAllTextAsync(outFile, markdown);
+        }
+
+        if (settings.PlotFile is { } plotFile)
+        {
+            PerformancePlot.Write(cells, plotFile);
+        }
+
+        var missed = checks.Where(c => c.IsCount && !c.Met).ToList();
+        foreach (var check in missed)
+        {
+            Console.Error.WriteLine($"COUNT TARGET MISSED: {check.Target}: {check.Measured}");
+        }
+
+        Console.Error.WriteLine($"done in {total.Elapsed.TotalSeconds:F0} s; {checks.Count(c => c.IsCount && c.Met)} of {checks.Count(c => c.IsCount)} count targets met" +
+                                $"{(settings.Quick ? " (timing is reported, not enforced)" : string.Empty)}");
+        return missed.Count == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text;
+
+namespace Odibi.Extensions.Benchmarks;
+
+/// <summary>Writes the results as Markdown.</summary>
+internal static class Report
+{
+    public const string Formula =
+        "bound = T + L + max(L, N_v / R): T the token latency, L = 150 ms the mean request latency (each request takes 130–170 ms), " +
+        "N_v the most secrets in one vault, R = 400 requests/s per vault (∞ without a rate limit). " +
+        "Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Write(IReadOnlyList<CellResult> cells, HostOverheadResult? host, IReadOnlyList<TargetCheck> checks, string heading)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(heading).AppendLine();
+        Section(text, cells, ScenarioKind.LatencyBound, "Latency-bound (no rate limit)");
+        Section(text, cells, ScenarioKind.RateBound, $"Rate-bound (each vault allows {BenchmarkPlan.RateLimit} requests/s, then 429 + Retry-After)");
+        Section(text, cells, ScenarioKind.Shared, "Shared (4 connections using 2 distinct secrets, 1 vault)");
+        text.AppendLine(Formula).AppendLine();
+
+        if (cells.Any(c => c.Skipped is not null || c.Runs.Count == 1))
+        {
+            text.AppendLine("Baselines whose single run would take minutes are skipped (`--max-run-seconds 0` runs them); " +
+                            "cells whose run takes over 15 s are measured once (runs = 1).").AppendLine();
+        }
+
+        if (host is not null)
+        {
+            text.AppendLine("Host start (build + `StartAsync`, `Host.CreateApplicationBuilder`, 4 DirectKey connections, no Key Vault):").AppendLine();
+            text.AppendLine("| host | median ms | min–max ms | runs |");
+            text.AppendLine("| --- | ---: | ---: | ---: |");
+            text.AppendLine(Invariant, $"| bare | {host.BareMedianMs:F2} | {host.BareMinMs:F2}–{host.BareMaxMs:F2} | {host.Runs} |");
+            text.AppendLine(Invariant, $"| + `AddOdibiConnections` | {host.OdibiMedianMs:F2} | {host.OdibiMinMs:F2}–{host.OdibiMaxMs:F2} | {host.Runs} |");
+            text.AppendLine(Invariant, $"| overhead (median of paired differences) | {host.OverheadMs:F2} | | |");
+            text.AppendLine(Invariant, $"| overhead of the first Odibi host in the process (JIT, assembly loading) | {host.ColdOverheadMs:F1} | | 1 |");
+            text.AppendLine();
+        }
+
+        if (checks.Count > 0)
+        {
+            text.AppendLine("| target | measured | |");
+            text.AppendLine("| --- | --- | --- |");
+            foreach (var check in checks)
+            {
+                text.AppendLine(Invariant, $"| {check.Target} | {check.Measured} | {(check.Met ? "met" : "**missed**")} |");
+            }
+
+            text.AppendLine();
+        }
+
+        return text.ToString();
+    }
+
+    private static void Section(StringBuilder text, IReadOnlyList<CellResult> all, ScenarioKind kind, string title)
+    {
+        var cells = all.Where(c => c.Scenario.Kind == kind).ToList();
+        if (cells.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine(Invariant, $"**{title}**").AppendLine();
+        text.AppendLine("| strategy | N | vaults | T ms | median ms | min–max ms | bound ms | ratio to bound | token requests | vault requests | 429s | failures | runs |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var cell in cells)
+        {
+            var s = cell.Scenario;
+            var n = s.Connections == s.Secrets ? s.Secrets.ToString(Invariant) : $"{s.Secrets} ({s.Connections} conn.)";
+            var strategy = cell.Strategy == BenchmarkPlan.Odibi.Name ? $"**{cell.Strategy}**" : cell.Strategy;
+            var prefix = string.Create(Invariant, $"| {strategy} | {n} | {s.Vaults} | {s.TokenLatency.TotalMilliseconds:F0} |");
+            if (!cell.HasRuns)
+            {
+                text.AppendLine(Invariant, $"{prefix} {cell.Skipped} | | {s.Bound.TotalMilliseconds:F0} | | | | | | 0 |");
+                continue;
+            }
+
+            var median = cell.Strategy == BenchmarkPlan.Odibi.Name ? $"**{cell.MedianMs:F0}**" : cell.MedianMs.ToString("F0", Invariant);
+            text.AppendLine(Invariant,
+                $"{prefix} {median} | {cell.MinMs:F0}–{cell.MaxMs:F0} | {s.Bound.TotalMilliseconds:F0} | {cell.Ratio:F2}× | " +
+                $"{Range(cell.Runs.Select(r => r.TokenRequests))} | {Range(cell.Runs.Select(r => r.VaultRequests))} | " +
+                $"{Range(cell.Runs.Select(r => r.Throttled))} | {cell.Runs.Sum(r => r.Failures)} | {cell.Runs.Count} |");
+        }
+
+        text.AppendLine();
+    }
+
+    private static string Range(IEnumerable<int> values)
+    {
+        var list = values.ToList();
+        var (min, max) = (list.Min(), list.Max());
+        return min == max ? min.ToString(Invariant) : string.Create(Invariant, $"{min}–{max}");
+    }
+}

@@ -1,0 +1,60 @@
+namespace Odibi.Extensions.Benchmarks;
+
+/// <summary>The kind of a scenario, which decides its targets.</summary>
+internal enum ScenarioKind
+{
+    /// <summary>No rate limit: time is bound by latency.</summary>
+    LatencyBound,
+
+    /// <summary>Each vault allows <see cref="Scenario.RequestsPerSecond"/>: time is bound by the rate.</summary>
+    RateBound,
+
+    /// <summary>Several connections share fewer distinct secrets.</summary>
+    Shared,
+}
+
+/// <summary>
+/// One benchmark scenario: <see cref="Secrets"/> distinct secrets spread round-robin over <see cref="Vaults"/> vaults,
+/// used by <see cref="Connections"/> connections (connection i uses secret i mod <see cref="Secrets"/>).
+/// </summary>
+internal sealed record Scenario(
+    ScenarioKind Kind,
+    int Secrets,
+    int Vaults,
+    int Connections,
+    TimeSpan TokenLatency,
+    int? RequestsPerSecond)
+{
+    /// <summary>Gets the mean per-request latency L the vaults are set to (uniform in L ± 20 ms).</summary>
+    public static TimeSpan Latency { get; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>Gets the jitter either side of <see cref="Latency"/>.</summary>
+    public static TimeSpan Jitter { get; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Gets the vaults that hold at least one secret.</summary>
+    public int UsedVaults => Math.Min(Vaults, Secrets);
+
+    /// <summary>Gets N_v, the most secrets held by one vault.</summary>
+    public int MostSecretsInOneVault => (Secrets + Vaults - 1) / Vaults;
+
+    /// <summary>Gets the bound T + L + max(L, N_v / R), with R = ∞ without a rate limit.</summary>
+    public TimeSpan Bound
+    {
+        get
+        {
+            var rateTime = RequestsPerSecond is int rate ? TimeSpan.FromSeconds((double)MostSecretsInOneVault / rate) : TimeSpan.Zero;
+            return TokenLatency + Latency + (rateTime > Latency ? rateTime : Latency);
+        }
+    }
+
+    /// <summary>Gets a short label, e.g. <c>N=64, 4 vaults, T=500 ms</c>.</summary>
+    public string Label =>
+        $"{Kind} N={Secrets}{(Connections != Secrets ? $" ({Connections} connections)" : string.Empty)}, {Vaults} vault{(Vaults == 1 ? string.Empty : "s")}, T={TokenLatency.TotalMilliseconds:F0} ms" +
+        (RequestsPerSecond is int r ? $", R={r}/s" : string.Empty);
+
+    /// <summary>Gets the vault index of each distinct secret.</summary>
+    public int VaultOf(int secret) => secret % Vaults;
+
+    /// <summary>Gets the secret index a connection uses.</summary>
+    public int SecretOf(int connection) => connection % Secrets;
+}

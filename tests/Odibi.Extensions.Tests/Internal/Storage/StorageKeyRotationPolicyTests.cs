@@ -1,0 +1,127 @@
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Sas;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Testing;
+using Odibi.Extensions.Internal;
+using Odibi.Extensions.Testing;
+using Odibi.Extensions.Tests.Infrastructure;
+using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
+
+namespace Odibi.Extensions.Tests.Internal.Storage;
+
+public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
+{
+    private const string OldKey = "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS1vbGQta2V5LW9sZC1rZXk=";
+
+    private LocalKeyVault _server = null!;
+    private string _vault = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await StartVaultAsync();
+        _vault = UniqueVaultName();
+        _server.Vault(_vault).SetSecret("bronze-key", OldKey); // Azurite accepts only its well-known key
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [SkippableFact]
+    public async Task Request_KeyRotatedInVault_HealsWithOneSecretRead()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        await host.StartAsync();
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+
+        var refused = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync());
+        _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey); // the key is rotated
+        var readsBefore = SecretReads();
+        await client.UploadBlobAsync("after-rotation.txt", BinaryData.FromString("healed"));
+        var readsAfter = SecretReads();
+        await client.GetPropertiesAsync();
+        await host.StopAsync();
+
+        Assert.Equal(403, refused.Status);
+        Assert.Equal("AuthorizationFailure", refused.ErrorCode);
+        Assert.Equal(readsBefore + 1, readsAfter);
+        Assert.Equal(readsAfter, SecretReads());
+        Assert.True(await Azurite.Admin(url).GetBlobContainerClient(container).GetBlobClient("after-rotation.txt").ExistsAsync());
+        var logs = host.Services.GetFakeLogCollector().GetSnapshot();
+        Assert.Contains(logs, r => r.Id.Name == "StorageSecretStillRefused" && r.Message.Contains("'bronze'", StringComparison.Ordinal));
+        Assert.Contains(logs, r => r.Id.Name == "StorageSecretRenewed");
+        Assert.DoesNotContain(logs, r => r.Message.Contains(OldKey, StringComparison.Ordinal) || r.Message.Contains(TestConfiguration.AzuriteKey, StringComparison.Ordinal));
+        Assert.Equal(TestConfiguration.AzuriteKey, await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetStorageKeyAsync());
+    }
+
+    [SkippableFact]
+    public async Task Request_ManyRefusedAtOnce_ReadTheVaultOnce()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        await host.StartAsync();
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+        _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
+        var readsBefore = SecretReads();
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => client.UploadBlobAsync($"blob-{i}.txt", BinaryData.FromString("x")))));
+        var readsAfter = SecretReads();
+        await host.StopAsync();
+
+        Assert.Equal(readsBefore + 1, readsAfter);
+    }
+
+    [SkippableFact]
+    public async Task Request_AfterBackgroundRefresh_UsesTheNewKeyWithoutBeingRefused()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        await host.StartAsync();
+        var connections = host.Services.GetRequiredService<AdlsConnections>();
+        var client = await connections["bronze"].GetBlobContainerClientAsync();
+        _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
+
+        await connections.RefreshAsync(CancellationToken.None);
+        var readsAfterRefresh = SecretReads();
+        await client.GetPropertiesAsync();
+        await host.StopAsync();
+
+        Assert.Equal(readsAfterRefresh, SecretReads());
+        Assert.DoesNotContain(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name?.StartsWith("StorageSecret", StringComparison.Ordinal) == true);
+    }
+
+    [SkippableFact]
+    public async Task SyncRequest_SasRotatedInVault_HealsWithOneSecretRead()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        _server.Vault(_vault).SetSecret("bronze-key", Sas(new StorageSharedKeyCredential(Azurite.Account, OldKey))); // signed with a key Azurite does not have
+        using var host = Azurite.Build(OdibiJson($$"""
+            "bronze": { "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}",
+                        "AuthMode": "SasToken", "KeyVaultName": "{{_vault}}", "SecretName": "bronze-key" }
+            """), _server);
+        await host.StartAsync();
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+
+        var refused = Assert.Throws<RequestFailedException>(() => client.GetProperties());
+        _server.Vault(_vault).SetSecret("bronze-key", Sas(new StorageSharedKeyCredential(Azurite.Account, TestConfiguration.AzuriteKey)));
+        var readsBefore = SecretReads();
+        client.GetProperties();
+        var readsAfter = SecretReads();
+        await host.StopAsync();
+
+        Assert.Equal(403, refused.Status);
+        Assert.Equal(readsBefore + 1, readsAfter);
+    }
+
+    private static string Sas(StorageSharedKeyCredential key) =>
+        new AccountSasBuilder(AccountSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1), AccountSasServices.Blobs, AccountSasResourceTypes.All)
+            .ToSasQueryParameters(key).ToString();
+
+    private int SecretReads() =>
+        _server.Requests.Count(r => r.Method == "GET" && r.VaultName == _vault && r.SecretName == "bronze-key" && r.HasToken);
+}
