@@ -16,12 +16,14 @@ public static class OdibiHealthCheckBuilderExtensions
     /// <param name="name">The check's name.</param>
     /// <param name="failureStatus">The status when a required connection is not ready; <see langword="null"/> means <see cref="HealthStatus.Unhealthy"/>.</param>
     /// <param name="tags">Tags to filter checks by, e.g. <c>ready</c>.</param>
+    /// <param name="verifyStorage">Whether each check also reads each ready connection's container properties (one storage call per connection).</param>
     /// <returns>The same builder.</returns>
     public static IHealthChecksBuilder AddOdibiConnections(
         this IHealthChecksBuilder builder,
         string name = "odibi-connections",
         HealthStatus? failureStatus = null,
-        IEnumerable<string>? tags = null)
+        IEnumerable<string>? tags = null,
+        bool verifyStorage = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -34,7 +36,7 @@ public static class OdibiHealthCheckBuilderExtensions
         builder.Services.AddKeyedSingleton(name, new OdibiHealthCheckRegistration());
         return builder.Add(new HealthCheckRegistration(
             name,
-            services => ActivatorUtilities.GetServiceOrCreateInstance<OdibiHealthCheck>(services),
+            services => ActivatorUtilities.CreateInstance<OdibiHealthCheck>(services, verifyStorage),
             failureStatus,
             tags));
     }

@@ -28,6 +28,8 @@ internal static class BenchmarkPlan
         new AdaptivePrefetchPrototype("proto AIMD 0.75", 64, decrease: 0.75, grow: true),
         new AdaptivePrefetchPrototype("proto AIMD 0.9", 64, decrease: 0.9, grow: true),
         new AdaptivePrefetchPrototype("proto MD 0.9 no growth", 64, decrease: 0.9, grow: false),
+        new AdaptivePrefetchPrototype("proto AIMD 0.75 quiet", 64, decrease: 0.75, grow: true, quietAfterThrottle: true),
+        new AdaptivePrefetchPrototype("proto AIMD 0.9 quiet", 64, decrease: 0.9, grow: true, quietAfterThrottle: true),
     ];
 
     public static IReadOnlyList<(Scenario Scenario, IReadOnlyList<IFetchStrategy> Strategies)> Full()

@@ -15,6 +15,12 @@ internal sealed record BenchmarkSettings
     /// <summary>Adds the prototype strategies (design changes measured before they are made in the library).</summary>
     public bool Prototype { get; init; }
 
+    /// <summary>The mean request latency L in milliseconds (default 150; jitter stays ± 20 ms).</summary>
+    public double LatencyMs { get; init; } = 150;
+
+    /// <summary>Runs only scenarios whose label contains this text, e.g. <c>"N=1024, 1 vault, T=0"</c>.</summary>
+    public string? Filter { get; init; }
+
     /// <summary>Runs only scenarios of this kind (<c>--only RateBound</c>).</summary>
     public ScenarioKind? Only { get; init; }
 
@@ -49,6 +55,8 @@ internal sealed record BenchmarkSettings
                 "--micro" => settings with { Micro = true },
                 "--timeline" => settings with { Timeline = true },
                 "--prototype" => settings with { Prototype = true },
+                "--latency" => settings with { LatencyMs = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--filter" => settings with { Filter = Next() },
                 "--only" => settings with { Only = Enum.Parse<ScenarioKind>(Next(), ignoreCase: true) },
                 "--strategies" => settings with { Strategies = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--out" => settings with { OutFile = Next() },
@@ -68,5 +76,5 @@ internal sealed record BenchmarkSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- [--quick] [--out FILE.md] [--plot FILE.png] " +
-        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...]";
+        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...]";
 }

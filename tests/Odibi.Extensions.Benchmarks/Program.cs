@@ -43,6 +43,7 @@ internal static class Program
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 256), Math.Max(io, 256));
 
+        Scenario.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
         var total = Stopwatch.StartNew();
         Console.Error.WriteLine($"Odibi.Extensions benchmark ({(settings.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, " +
                                 $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
@@ -65,7 +66,7 @@ internal static class Program
         var cells = new List<CellResult>();
         foreach (var (scenario, strategies) in settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
         {
-            if (settings.Only is { } only && scenario.Kind != only)
+            if ((settings.Only is { } only && scenario.Kind != only) || (settings.Filter is { } filter && !scenario.Label.Contains(filter, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

@@ -26,7 +26,7 @@ internal sealed record Scenario(
     int? RequestsPerSecond)
 {
     /// <summary>Gets the mean per-request latency L the vaults are set to (uniform in L ± 20 ms).</summary>
-    public static TimeSpan Latency { get; } = TimeSpan.FromMilliseconds(150);
+    public static TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Gets the jitter either side of <see cref="Latency"/>.</summary>
     public static TimeSpan Jitter { get; } = TimeSpan.FromMilliseconds(20);

@@ -11,7 +11,7 @@ namespace Odibi.Extensions.Benchmarks.Prototype;
 /// secret once, one priming request per vault and the rest released when the token is requested), with the per-vault
 /// limit changed: an <see cref="AdaptiveConcurrencyLimiter"/> held per attempt instead of a fixed semaphore held per call.
 /// </summary>
-internal sealed class AdaptivePrefetchPrototype(string name, int max, double decrease, bool grow) : IFetchStrategy
+internal sealed class AdaptivePrefetchPrototype(string name, int max, double decrease, bool grow, bool quietAfterThrottle = false) : IFetchStrategy
 {
     public string Name => name;
 
@@ -31,7 +31,7 @@ internal sealed class AdaptivePrefetchPrototype(string name, int max, double dec
         {
             var options = new SecretClientOptions();
             context.Server.ConfigureClientOptions(options);
-            options.AddPolicy(new ConcurrencyLimitPolicy(new AdaptiveConcurrencyLimiter(max, decrease, grow)), HttpPipelinePosition.PerRetry);
+            options.AddPolicy(new ConcurrencyLimitPolicy(new AdaptiveConcurrencyLimiter(max, decrease, grow, quietAfterThrottle)), HttpPipelinePosition.PerRetry);
             var client = new SecretClient(context.Server.GetVaultUri(vault.Key), credential, options);
             var keys = vault.ToList();
 

@@ -16,14 +16,20 @@ internal sealed class ConcurrencyLimitPolicy(AdaptiveConcurrencyLimiter limiter)
     {
         var sent = await limiter.EnterAsync(message.CancellationToken);
         var status = 0;
+        TimeSpan? retryAfter = null;
         try
         {
             await ProcessNextAsync(message, pipeline);
             status = message.HasResponse ? message.Response.Status : 0;
+            if (status == 429 && message.Response.Headers.TryGetValue("Retry-After", out var value)
+                && int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            {
+                retryAfter = TimeSpan.FromSeconds(seconds);
+            }
         }
         finally
         {
-            limiter.Exit(sent, status);
+            limiter.Exit(sent, status, retryAfter);
         }
     }
 }

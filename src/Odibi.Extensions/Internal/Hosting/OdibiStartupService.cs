@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ internal sealed class OdibiStartupService(
     IOptions<OdibiOptions> options,
     TimeProvider time,
     ILogger<OdibiStartupService> logger,
-    IHostEnvironment? environment = null) : IHostedLifecycleService
+    IHostEnvironment? environment = null,
+    AzureEventSourceLogForwarder? azureLogs = null) : IHostedLifecycleService
 {
     // Never disposed (it has no timer): hosts may stop a service after disposing the container.
     private readonly CancellationTokenSource _stopping = new();
@@ -37,6 +39,10 @@ internal sealed class OdibiStartupService(
         {
             return;
         }
+
+        // The Azure SDK's event-source logs (Azure.Core, Azure.Identity, Azure.Security.KeyVault.Secrets) reach the app's
+        // logging at the levels the app enables; the SDK logs no bodies and redacts headers and query values it does not know.
+        azureLogs?.Start();
 
         var prefetch = options.Value.Prefetch;
         if (prefetch.Policy == PrefetchPolicy.Background)

@@ -69,6 +69,31 @@ public sealed class StorageVerifierTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task HealthCheck_VerifyStorage_ReportsContainerGoneAfterStart()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        using var host = Azurite.Build(
+            OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "good-key")}"),
+            _server,
+            b => b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true));
+        await host.StartAsync();
+        var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+
+        var before = (await health.CheckHealthAsync()).Entries["odibi-connections"];
+        await Azurite.Admin(url).DeleteBlobContainerAsync(container);
+        var after = (await health.CheckHealthAsync()).Entries["odibi-connections"];
+        await host.StopAsync();
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, before.Status);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, after.Status);
+        Assert.Contains("bronze (storage check failed)", after.Description, StringComparison.Ordinal);
+        var bronze = Assert.IsType<Dictionary<string, object?>>(after.Data["bronze"]);
+        Assert.Contains($"container '{container}'", (string)bronze["error"]!, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestConfiguration.AzuriteKey, (string)bronze["error"]!, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task StartAsync_VerifyStorageMissingContainer_FailsWithTheFix()
     {
         var url = await Azurite.RequireAsync();
