@@ -4,8 +4,13 @@
 //   dotnet run --project samples/Medallion                      local Key Vault (Development), FailFast
 //   dotnet run --project samples/Medallion -- --fail silver     silver's secret answers 403: the host does not start
 //   dotnet run --project samples/Medallion -- --fail silver --policy Degrade    starts degraded
+//   dotnet run --project samples/Medallion -- --verify-storage  also opens each container in Azurite
+//                                                               (start it first: eval "$(bash eng/azurite.sh start)")
 //
 // Outside Development (and without --local) it uses appsettings.json and DefaultAzureCredential against Azure.
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -28,6 +33,10 @@ if (sample.Policy is not null)
 await using var localVault = sample.Local || builder.Environment.IsDevelopment()
     ? await StartLocalKeyVaultAsync(builder.Configuration, sample.Fail)
     : null;
+if (sample.VerifyStorage && !await UseAzuriteAsync(builder.Configuration, localVault))
+{
+    return 4;
+}
 
 var odibi = builder.Services.AddOdibiConnections();
 if (localVault is not null)
@@ -75,8 +84,47 @@ if (bronze.Status == ConnectionStatus.Ready)
     }
 }
 
+if (sample.VerifyStorage && bronze.Status == ConnectionStatus.Ready)
+{
+    var container = await bronze.GetBlobContainerClientAsync();
+    await container.UploadBlobAsync($"{bronze.PathPrefix}/orders-{DateTime.UtcNow:HHmmss}.csv", BinaryData.FromString("id,amount\n1,9.5\n"));
+    await foreach (var blob in container.GetBlobsAsync())
+    {
+        Console.WriteLine($"  stored: {container.Uri}/{blob.Name}");
+    }
+}
+
 await host.StopAsync();
 return health.Status == HealthStatus.Healthy ? 0 : 3;
+
+// Points every connection at Azurite (the storage emulator), with its well-known key in the local vault, creates the
+// containers, and turns on Prefetch:VerifyStorage so the startup also opens each container.
+static async Task<bool> UseAzuriteAsync(IConfiguration configuration, LocalKeyVault? vault)
+{
+    const string account = "devstoreaccount1";
+    const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    var url = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL");
+    if (url is null || vault is null)
+    {
+        Console.Error.WriteLine("--verify-storage needs Azurite and the local Key Vault: run eval \"$(bash eng/azurite.sh start)\" first, in Development.");
+        return false;
+    }
+
+    var admin = new BlobServiceClient(new Uri(url), new StorageSharedKeyCredential(account, key));
+    var sas = new AccountSasBuilder(AccountSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1), AccountSasServices.Blobs, AccountSasResourceTypes.All)
+        .ToSasQueryParameters(new StorageSharedKeyCredential(account, key)).ToString();
+    foreach (var connection in configuration.GetSection("Odibi:Connections").GetChildren())
+    {
+        connection["Account"] = account;
+        connection["BlobServiceUri"] = url;
+        await admin.GetBlobContainerClient(connection["Container"]).CreateIfNotExistsAsync();
+        var secret = connection["AuthMode"] == "SasToken" ? sas : key;
+        vault.Vault(connection["KeyVaultName"]!).SetSecret(connection["SecretName"]!, secret);
+    }
+
+    configuration["Odibi:Prefetch:VerifyStorage"] = "true";
+    return true;
+}
 
 static async Task<LocalKeyVault> StartLocalKeyVaultAsync(IConfiguration configuration, string? failConnection)
 {
@@ -126,11 +174,11 @@ static void PrintPrefetch(PrefetchReport? report, string source)
 }
 
 /// <summary>The sample's own switches; everything else goes to the host (e.g. --environment Production).</summary>
-internal sealed record SampleArguments(bool Local, string? Fail, string? Policy, string[] HostArguments)
+internal sealed record SampleArguments(bool Local, string? Fail, string? Policy, bool VerifyStorage, string[] HostArguments)
 {
     public static SampleArguments Parse(string[] args)
     {
-        bool local = false;
+        bool local = false, verifyStorage = false;
         string? fail = null, policy = null;
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
@@ -138,12 +186,13 @@ internal sealed record SampleArguments(bool Local, string? Fail, string? Policy,
             switch (args[i])
             {
                 case "--local": local = true; break;
+                case "--verify-storage": verifyStorage = true; break;
                 case "--fail" when i + 1 < args.Length: fail = args[++i]; break;
                 case "--policy" when i + 1 < args.Length: policy = args[++i]; break;
                 default: rest.Add(args[i]); break;
             }
         }
 
-        return new SampleArguments(local, fail, policy, [.. rest]);
+        return new SampleArguments(local, fail, policy, verifyStorage, [.. rest]);
     }
 }
