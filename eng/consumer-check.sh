@@ -44,6 +44,7 @@ cat > "$work/consumer/Consumer.csproj" <<XML
 XML
 cat > "$work/consumer/appsettings.json" <<'JSON'
 {
+  "Logging": { "LogLevel": { "Default": "Warning", "Azure.Core": "Error" } },
   "Odibi": {
     "Connections": {
       "bronze": { "Account": "dlsbronzeprod001", "Container": "bronze", "AuthMode": "KeyVault",
