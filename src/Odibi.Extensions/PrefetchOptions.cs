@@ -7,7 +7,10 @@ public sealed class PrefetchOptions
     /// <value>The default is <see cref="PrefetchPolicy.FailFast"/>.</value>
     public PrefetchPolicy Policy { get; set; } = PrefetchPolicy.FailFast;
 
-    /// <summary>Gets or sets the most requests in flight at once to one vault.</summary>
+    /// <summary>
+    /// Gets or sets the most requests in flight at once to one vault. While the vault answers 429 (throttled) the limit
+    /// is lowered, and raised again, up to this value, while its answers stay fast.
+    /// </summary>
     /// <value>The default is 64.</value>
     public int MaxConcurrency { get; set; } = 64;
 

@@ -22,14 +22,9 @@ internal static class BenchmarkPlan
     public static readonly IReadOnlyList<IFetchStrategy> Prototypes =
     [
         new OdibiPrefetchStrategy(maxConcurrency: 56),
-        new OdibiPrefetchStrategy(maxConcurrency: 48),
-        new AdaptivePrefetchPrototype("proto fixed 64 per attempt", 64, decrease: 1.0, grow: false),
-        new AdaptivePrefetchPrototype("proto AIMD 0.5", 64, decrease: 0.5, grow: true),
-        new AdaptivePrefetchPrototype("proto AIMD 0.75", 64, decrease: 0.75, grow: true),
-        new AdaptivePrefetchPrototype("proto AIMD 0.9", 64, decrease: 0.9, grow: true),
-        new AdaptivePrefetchPrototype("proto MD 0.9 no growth", 64, decrease: 0.9, grow: false),
-        new AdaptivePrefetchPrototype("proto AIMD 0.75 quiet", 64, decrease: 0.75, grow: true, quietAfterThrottle: true),
-        new AdaptivePrefetchPrototype("proto AIMD 0.9 quiet", 64, decrease: 0.9, grow: true, quietAfterThrottle: true),
+        new AdaptivePrefetchPrototype("proto fixed 64 per attempt", 64, decrease: 1.0),
+        new AdaptivePrefetchPrototype("proto adaptive per attempt", 64, decrease: 0.9),
+        new AdaptivePrefetchPrototype("proto adaptive + calls<=96", 64, decrease: 0.9, callCap: 96),
     ];
 
     public static IReadOnlyList<(Scenario Scenario, IReadOnlyList<IFetchStrategy> Strategies)> Full()
@@ -66,7 +61,7 @@ internal static class BenchmarkPlan
     public static IReadOnlyList<(Scenario Scenario, IReadOnlyList<IFetchStrategy> Strategies)> Quick() =>
     [
         (new Scenario(ScenarioKind.LatencyBound, 4, 1, 4, TimeSpan.Zero, null), All),
-        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, ColdToken, null), All),
+        (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, ColdToken, null), [PerFetchClient, Odibi]),
         (new Scenario(ScenarioKind.LatencyBound, 64, 4, 64, TimeSpan.Zero, null), [Odibi]),
         (new Scenario(ScenarioKind.RateBound, 1024, 1, 1024, TimeSpan.Zero, RateLimit), [Odibi]),
         (new Scenario(ScenarioKind.Shared, 2, 1, 4, ColdToken, null), All),

@@ -18,11 +18,18 @@ internal static class PerformancePlot
 
     public static void Write(IReadOnlyList<CellResult> cells, string path)
     {
-        var panels = cells.Select(c => c.Scenario.TokenLatency).Distinct().OrderDescending().ToList();
-        var multiplot = new Multiplot();
-        foreach (var token in panels)
+        var oneVault = cells.Where(c => c.HasRuns && c.Scenario.Vaults == 1 && c.Scenario.Kind != ScenarioKind.Shared).ToList();
+        var panels = oneVault.Select(c => c.Scenario.TokenLatency).Distinct().OrderDescending().ToList();
+        if (panels.Count == 0)
         {
-            multiplot.AddPlot(Panel(cells.Where(c => c.Scenario.TokenLatency == token && c.Scenario.Vaults == 1 && c.Scenario.Kind != ScenarioKind.Shared).ToList(), token));
+            return;
+        }
+
+        var multiplot = new Multiplot();
+        multiplot.Reset(Panel(oneVault.Where(c => c.Scenario.TokenLatency == panels[0]).ToList(), panels[0]));
+        foreach (var token in panels.Skip(1))
+        {
+            multiplot.AddPlot(Panel(oneVault.Where(c => c.Scenario.TokenLatency == token).ToList(), token));
         }
 
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
@@ -67,7 +74,7 @@ internal static class PerformancePlot
         }
 
         var yTicks = new ScottPlot.TickGenerators.NumericManual();
-        foreach (var ms in new[] { 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000 })
+        foreach (var ms in new[] { 100, 200, 300, 500, 1_000, 2_000, 3_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000 })
         {
             yTicks.AddMajor(Math.Log10(ms), ms >= 1000 ? $"{ms / 1000} s" : $"{ms} ms");
         }
@@ -75,7 +82,7 @@ internal static class PerformancePlot
         plot.Axes.Bottom.TickGenerator = xTicks;
         plot.Axes.Left.TickGenerator = yTicks;
         plot.Title($"1 vault, T = {token.TotalMilliseconds:F0} ms{(token == TimeSpan.Zero ? " (warm credential)" : " (cold credential)")}");
-        plot.XLabel("distinct secrets N (≥ 256: vault limited to 400 requests/s)");
+        plot.XLabel("distinct secrets N (N ≥ 256: 400 requests/s limit)");
         plot.YLabel("median wall time");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;

@@ -6,9 +6,10 @@ namespace Odibi.Extensions.Benchmarks;
 /// <summary>Writes the results as Markdown.</summary>
 internal static class Report
 {
-    public const string Formula =
-        "bound = T + L + max(L, N_v / R): T the token latency, L = 150 ms the mean request latency (each request takes 130–170 ms), " +
-        "N_v the most secrets in one vault, R = 400 requests/s per vault (∞ without a rate limit). " +
+    public static string Formula =>
+        string.Create(Invariant, $"bound = T + L + max(L, N_v / R): T the token latency, L = {Scenario.Latency.TotalMilliseconds:F0} ms the mean request latency ") +
+        string.Create(Invariant, $"(each request takes {(Scenario.Latency - Scenario.Jitter).TotalMilliseconds:F0}–{(Scenario.Latency + Scenario.Jitter).TotalMilliseconds:F0} ms), ") +
+        $"N_v the most secrets in one vault, R = {BenchmarkPlan.RateLimit} requests/s per vault (∞ without a rate limit). " +
         "Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -17,6 +18,8 @@ internal static class Report
     {
         var text = new StringBuilder();
         text.AppendLine(heading).AppendLine();
+        SideBySide(text, cells);
+        text.AppendLine("Every cell in full:").AppendLine();
         Section(text, cells, ScenarioKind.LatencyBound, "Latency-bound (no rate limit)");
         Section(text, cells, ScenarioKind.RateBound, $"Rate-bound (each vault allows {BenchmarkPlan.RateLimit} requests/s, then 429 + Retry-After)");
         Section(text, cells, ScenarioKind.Shared, "Shared (4 connections using 2 distinct secrets, 1 vault)");
@@ -53,6 +56,44 @@ internal static class Report
         }
 
         return text.ToString();
+    }
+
+    /// <summary>One row per scenario: the median of each strategy, Odibi's ratio to the bound and its counts.</summary>
+    public static void SideBySide(StringBuilder text, IReadOnlyList<CellResult> cells)
+    {
+        var strategies = cells.Select(c => c.Strategy).Distinct().ToList();
+        text.AppendLine("| scenario | N | vaults | T ms | bound ms | " + string.Join(" | ", strategies.Select(s => $"{s} ms")) +
+                        " | Odibi ÷ bound | Odibi token requests | Odibi vault requests (429s) | failures |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | " + string.Join(" | ", strategies.Select(_ => "---:")) + " | ---: | ---: | ---: | ---: |");
+        foreach (var scenario in cells.Select(c => c.Scenario).Distinct())
+        {
+            var row = cells.Where(c => c.Scenario == scenario).ToList();
+            var n = scenario.Connections == scenario.Secrets ? scenario.Secrets.ToString(Invariant) : $"{scenario.Secrets} ({scenario.Connections} conn.)";
+            var kind = scenario.Kind switch
+            {
+                ScenarioKind.LatencyBound => "latency",
+                ScenarioKind.RateBound => string.Create(Invariant, $"rate {scenario.RequestsPerSecond}/s"),
+                _ => "shared",
+            };
+            var medians = strategies.Select(name => row.FirstOrDefault(c => c.Strategy == name) switch
+            {
+                null => "",
+                { HasRuns: false } => "skipped",
+                var cell when name == BenchmarkPlan.Odibi.Name => $"**{cell.MedianMs:F0}**",
+                var cell => cell.MedianMs.ToString("F0", Invariant) + (cell.Runs.Count == 1 ? " (1 run)" : string.Empty),
+            });
+            var odibi = row.FirstOrDefault(c => c.Strategy == BenchmarkPlan.Odibi.Name && c.HasRuns);
+            var odibiColumns = odibi is null
+                ? " | | |"
+                : string.Create(Invariant, $" {odibi.Ratio:F2}× | {Range(odibi.Runs.Select(r => r.TokenRequests))} | ") +
+                  Range(odibi.Runs.Select(r => r.VaultRequests)) +
+                  (odibi.Runs.Any(r => r.Throttled > 0) ? $" ({Range(odibi.Runs.Select(r => r.Throttled))})" : string.Empty) + " |";
+            text.AppendLine(Invariant,
+                $"| {kind} | {n} | {scenario.Vaults} | {scenario.TokenLatency.TotalMilliseconds:F0} | {scenario.Bound.TotalMilliseconds:F0} | " +
+                $"{string.Join(" | ", medians)} |{odibiColumns} {row.Sum(c => c.Runs.Sum(r => r.Failures))} |");
+        }
+
+        text.AppendLine();
     }
 
     private static void Section(StringBuilder text, IReadOnlyList<CellResult> all, ScenarioKind kind, string title)

@@ -9,9 +9,10 @@ namespace Odibi.Extensions.Benchmarks.Prototype;
 /// <summary>
 /// The library's prefetch re-built on public APIs (one single-flight credential, one client per vault, each distinct
 /// secret once, one priming request per vault and the rest released when the token is requested), with the per-vault
-/// limit changed: an <see cref="AdaptiveConcurrencyLimiter"/> held per attempt instead of a fixed semaphore held per call.
+/// limit changed: an <see cref="AdaptiveConcurrencyLimiter"/> held per attempt instead of a fixed semaphore held per call,
+/// optionally with a fixed cap on calls in progress (attempts plus calls waiting out a Retry-After), <c>callCap</c>.
 /// </summary>
-internal sealed class AdaptivePrefetchPrototype(string name, int max, double decrease, bool grow, bool quietAfterThrottle = false) : IFetchStrategy
+internal sealed class AdaptivePrefetchPrototype(string name, int max, double decrease, int? callCap = null) : IFetchStrategy
 {
     public string Name => name;
 
@@ -23,7 +24,9 @@ internal sealed class AdaptivePrefetchPrototype(string name, int max, double dec
             .Select(c => (c.VaultName, c.SecretName))
             .Distinct()
             .ToList();
-        var expected = context.Connections.ToDictionary(c => (c.VaultName, c.SecretName), c => c.ExpectedValue);
+        var expected = context.Connections
+            .DistinctBy(c => (c.VaultName, c.SecretName))
+            .ToDictionary(c => (c.VaultName, c.SecretName), c => c.ExpectedValue);
 
         var stopwatch = Stopwatch.StartNew();
         var tasks = new List<Task<bool>>();
@@ -31,17 +34,18 @@ internal sealed class AdaptivePrefetchPrototype(string name, int max, double dec
         {
             var options = new SecretClientOptions();
             context.Server.ConfigureClientOptions(options);
-            options.AddPolicy(new ConcurrencyLimitPolicy(new AdaptiveConcurrencyLimiter(max, decrease, grow, quietAfterThrottle)), HttpPipelinePosition.PerRetry);
+            options.AddPolicy(new ConcurrencyLimitPolicy(new AdaptiveConcurrencyLimiter(max, decrease)), HttpPipelinePosition.PerRetry);
             var client = new SecretClient(context.Server.GetVaultUri(vault.Key), credential, options);
+            var calls = callCap is int cap ? new SemaphoreSlim(cap, cap) : null;
             var keys = vault.ToList();
 
             var tokenRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var first = PrimeAsync(client, keys[0].SecretName, expected[keys[0]], tokenRequested);
+            var first = PrimeAsync(client, calls, keys[0].SecretName, expected[keys[0]], tokenRequested);
             tasks.Add(first);
             var release = Task.WhenAny(tokenRequested.Task, first);
             foreach (var key in keys.Skip(1))
             {
-                tasks.Add(AfterAsync(release, client, key.SecretName, expected[key]));
+                tasks.Add(AfterAsync(release, client, calls, key.SecretName, expected[key]));
             }
         }
 
@@ -53,20 +57,25 @@ internal sealed class AdaptivePrefetchPrototype(string name, int max, double dec
 
     public TimeSpan Predict(Scenario scenario) => BenchmarkPlan.Odibi.Predict(scenario);
 
-    private static async Task<bool> PrimeAsync(SecretClient client, string secret, string expected, TaskCompletionSource tokenRequested)
+    private static async Task<bool> PrimeAsync(SecretClient client, SemaphoreSlim? calls, string secret, string expected, TaskCompletionSource tokenRequested)
     {
         SingleFlightCredential.Watch(tokenRequested);
-        return await FetchAsync(client, secret, expected);
+        return await FetchAsync(client, calls, secret, expected);
     }
 
-    private static async Task<bool> AfterAsync(Task release, SecretClient client, string secret, string expected)
+    private static async Task<bool> AfterAsync(Task release, SecretClient client, SemaphoreSlim? calls, string secret, string expected)
     {
         await release;
-        return await FetchAsync(client, secret, expected);
+        return await FetchAsync(client, calls, secret, expected);
     }
 
-    private static async Task<bool> FetchAsync(SecretClient client, string secret, string expected)
+    private static async Task<bool> FetchAsync(SecretClient client, SemaphoreSlim? calls, string secret, string expected)
     {
+        if (calls is not null)
+        {
+            await calls.WaitAsync();
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -76,6 +85,10 @@ internal sealed class AdaptivePrefetchPrototype(string name, int max, double dec
         catch (Exception exception) when (exception is Azure.RequestFailedException or OperationCanceledException)
         {
             return false;
+        }
+        finally
+        {
+            calls?.Release();
         }
     }
 }

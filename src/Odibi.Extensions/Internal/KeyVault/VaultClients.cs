@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Options;
@@ -13,11 +14,13 @@ internal sealed class VaultClients
     private readonly Lazy<SharedTokenCredential> _credential;
     private readonly OdibiClientSettings _settings;
     private readonly IOptions<OdibiOptions> _options;
+    private readonly TimeProvider _time;
 
     public VaultClients(IOptions<OdibiClientSettings> settings, IOptions<OdibiOptions> options, IServiceProvider services, TimeProvider time)
     {
         _settings = settings.Value;
         _options = options;
+        _time = time;
         _credential = new Lazy<SharedTokenCredential>(() => new SharedTokenCredential(CreateCredential(services), time));
     }
 
@@ -29,13 +32,16 @@ internal sealed class VaultClients
 
     private VaultClient Create(Uri vault)
     {
+        var maxConcurrency = _options.Value.Prefetch.MaxConcurrency;
+        var limiter = new AdaptiveConcurrencyLimiter(maxConcurrency, _time);
         var clientOptions = new SecretClientOptions();
+        clientOptions.AddPolicy(new VaultConcurrencyPolicy(limiter), HttpPipelinePosition.PerRetry);
         foreach (var configure in _settings.ConfigureSecretClient)
         {
             configure(clientOptions);
         }
 
-        return new VaultClient(new SecretClient(vault, Credential, clientOptions), _options.Value.Prefetch.MaxConcurrency);
+        return new VaultClient(new SecretClient(vault, Credential, clientOptions), limiter, maxConcurrency);
     }
 
     private TokenCredential CreateCredential(IServiceProvider services)
@@ -52,13 +58,21 @@ internal sealed class VaultClients
     }
 }
 
-internal sealed class VaultClient(SecretClient client, int maxConcurrency)
+internal sealed class VaultClient(SecretClient client, AdaptiveConcurrencyLimiter limiter, int maxConcurrency)
 {
     public SecretClient Client { get; } = client;
 
-    /// <summary>Caps the requests in flight to this vault.</summary>
-    public SemaphoreSlim Gate { get; } = new(maxConcurrency, maxConcurrency);
+    /// <summary>Caps the requests in flight to this vault, each attempt (adapting to 429s, up to <c>MaxConcurrency</c>).</summary>
+    public AdaptiveConcurrencyLimiter Limiter { get; } = limiter;
+
+    /// <summary>
+    /// Caps the calls under way to this vault at 1.5 × <c>MaxConcurrency</c>: calls waiting out a Retry-After hold no
+    /// request slot, and this keeps their number from turning into a storm of 429s when they all come back.
+    /// </summary>
+    public SemaphoreSlim Gate { get; } = new(CallCap(maxConcurrency), CallCap(maxConcurrency));
 
     /// <summary>Set once a request has reached the vault with a token, so its challenge is cached.</summary>
     public bool Primed { get; set; }
+
+    private static int CallCap(int maxConcurrency) => (int)Math.Ceiling(maxConcurrency * 1.5);
 }

@@ -61,6 +61,31 @@ public sealed class VaultClientsTests
     }
 
     [Fact]
+    public async Task Prefetch_VaultThrottles_BacksOffAndFetchesEverySecret()
+    {
+        TestThreadPool();
+        await using var server = await StartVaultAsync();
+        server.Latency = TimeSpan.FromMilliseconds(20);
+        var vaultName = UniqueVaultName();
+        server.Vault(vaultName).RequestsPerSecond = 40;
+        var connections = string.Join(",", Enumerable.Range(0, 100).Select(i =>
+        {
+            server.Vault(vaultName).SetSecret($"k{i}", $"v{i}");
+            return $"\"c{i}\": {KeyVaultConnection($"acct{i:D3}", vaultName, $"k{i}")}";
+        }));
+        using var host = Build(OdibiJson(connections, prefetch: "\"Policy\": \"Degrade\", \"MaxConcurrency\": 64"), server);
+
+        await host.StartAsync();
+        var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!;
+        var client = host.Services.GetRequiredService<VaultClients>().Get(new Uri($"https://{vaultName}.vault.azure.net/"));
+        await host.StopAsync();
+
+        Assert.True(report.AllSucceeded, string.Join("; ", report.Results.Where(r => !r.Success).Select(r => r.Error?.Message)));
+        Assert.Contains(server.Requests, r => r.VaultName == vaultName && r.StatusCode == 429); // it was throttled
+        Assert.True(client.Limiter.Limit < 64, $"limit {client.Limiter.Limit} after 429s");
+    }
+
+    [Fact]
     public async Task Prefetch_MaxConcurrency_CapsRequestsInFlightPerVault()
     {
         TestThreadPool();
@@ -74,13 +99,13 @@ public sealed class VaultClientsTests
             return $"\"c{i}\": {KeyVaultConnection($"acct{i:D3}", vaultName, $"k{i}")}";
         }));
         using var host = Build(OdibiJson(connections, prefetch: "\"MaxConcurrency\": 2"), server, b =>
-            b.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(inFlight, HttpPipelinePosition.PerCall)));
+            b.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(inFlight, HttpPipelinePosition.BeforeTransport)));
 
         await host.StartAsync();
         await host.StopAsync();
 
         Assert.Equal(8, server.Vault(vaultName).SecretRequestCount);
-        Assert.Equal(2, inFlight.Max); // the cap was reached, and never passed
+        Assert.Equal(2, inFlight.Max); // requests on the wire: the cap was reached, and never passed
     }
 
     private static void TestThreadPool() => Odibi.Extensions.Tests.Testing.TestThreadPool.EnsureMinThreads();
