@@ -9,7 +9,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 version="0.1.0-check.$(date +%s)"   # a new version each run, so no stale copy from the NuGet cache is used
 
-dotnet pack Odibi.Extensions.sln -c Release -o "$work/feed" -p:Version="$version" --nologo -v quiet
+for project in src/Odibi.Extensions src/Odibi.Extensions.Testing; do
+  dotnet pack "$project" -c Release -o "$work/feed" -p:Version="$version" --nologo -v quiet
+done
 ls "$work/feed"/Odibi.Extensions."$version".nupkg "$work/feed"/Odibi.Extensions.Testing."$version".nupkg >/dev/null
 
 mkdir -p "$work/consumer"
