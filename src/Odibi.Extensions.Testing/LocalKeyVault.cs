@@ -99,21 +99,8 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get
-        {
-            int limit = Volatile.Read(ref _requestsPerSecond);
-            return limit == 0 ? null : limit;
-        }
-
-        set
-        {
-            if (value is int limit)
-            {
-                ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-            }
-
-            Volatile.Write(ref _requestsPerSecond, value ?? 0);
-        }
+        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
+        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
     }
 
     /// <summary>

@@ -56,21 +56,8 @@ public sealed class LocalVault
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get
-        {
-            int limit = Volatile.Read(ref _requestsPerSecond);
-            return limit == 0 ? null : limit;
-        }
-
-        set
-        {
-            if (value is int limit)
-            {
-                ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-            }
-
-            Volatile.Write(ref _requestsPerSecond, value ?? 0);
-        }
+        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
+        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
     }
 
     /// <summary>Gets how many requests to this vault were answered 401 with a challenge because they carried no bearer token.</summary>
