@@ -165,7 +165,7 @@ public sealed class AdlsConnection
             case AdlsAuthMode.SasToken:
                 settings[$"fs.azure.account.auth.type.{host}"] = "SAS";
                 settings[$"fs.azure.sas.token.provider.type.{host}"] = "org.apache.hadoop.fs.azurebfs.sas.FixedSASTokenProvider";
-                settings[$"fs.azure.sas.fixed.token.{host}"] = (await GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)).TrimStart('?');
+                settings[$"fs.azure.sas.fixed.token.{host}"] = await GetStorageKeyAsync(cancellationToken).ConfigureAwait(false); // without a leading ?
                 break;
 
             case AdlsAuthMode.ServicePrincipal:
