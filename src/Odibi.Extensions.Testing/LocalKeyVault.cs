@@ -40,7 +40,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
     private Uri? _endpoint;
     private long _latencyTicks;
     private long _jitterTicks;
-    private int _requestsPerSecond;
+    private LocalKeyVaultRateLimit? _rateLimit;
     private Func<string, bool>? _validateToken;
     private int _challengeCount;
     private int _secretRequestCount;
@@ -52,7 +52,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         TimeProvider = options.TimeProvider;
         Latency = options.Latency;
         Jitter = options.Jitter;
-        RequestsPerSecond = options.RequestsPerSecond;
+        RateLimit = options.RateLimit;
         ValidateToken = options.ValidateToken;
         _certificate = certificate;
         _logger = options.LoggerFactory?.CreateLogger<LocalKeyVault>() ?? NullLogger<LocalKeyVault>.Instance;
@@ -92,15 +92,27 @@ public sealed class LocalKeyVault : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gets or sets how many token-carrying requests each vault accepts in any one-second window before answering 429
-    /// <c>Throttled</c> with <c>Retry-After</c>; <see langword="null"/> means no limit. Defaults to
-    /// <see cref="LocalKeyVaultOptions.RequestsPerSecond"/>; <see cref="LocalVault.RequestsPerSecond"/> overrides it per vault.
+    /// Gets or sets the request limit each vault applies, e.g. <see cref="LocalKeyVaultRateLimit.KeyVaultService"/>
+    /// (4,000 per 10 s, 429 <c>Throttled</c> without <c>Retry-After</c>); <see langword="null"/> means no limit. Each vault
+    /// keeps its own window. Defaults to <see cref="LocalKeyVaultOptions.RateLimit"/>; <see cref="LocalVault.RateLimit"/>
+    /// overrides it per vault.
+    /// </summary>
+    public LocalKeyVaultRateLimit? RateLimit
+    {
+        get => Volatile.Read(ref _rateLimit);
+        set => Volatile.Write(ref _rateLimit, value);
+    }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>): setting <c>n</c>
+    /// sets <c>LocalKeyVaultRateLimit.PerSecond(n)</c>. Gets <see langword="null"/> when there is no limit or its window
+    /// is not one second.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
-        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
     }
 
     /// <summary>

@@ -17,8 +17,19 @@ public sealed class LocalKeyVaultOptions
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Jitter"/>. Defaults to zero.</summary>
     public TimeSpan Jitter { get; set; }
 
-    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.RequestsPerSecond"/>. Defaults to <see langword="null"/> (no limit).</summary>
-    public int? RequestsPerSecond { get; set; }
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.RateLimit"/>. Defaults to <see langword="null"/> (no limit).</summary>
+    public LocalKeyVaultRateLimit? RateLimit { get; set; }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>). Gets
+    /// <see langword="null"/> when there is no limit or its window is not one second.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int? RequestsPerSecond
+    {
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
+    }
 
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.ValidateToken"/>. Defaults to <see langword="null"/> (any bearer token is accepted).</summary>
     public Func<string, bool>? ValidateToken { get; set; }

@@ -14,7 +14,7 @@ public sealed class LocalVault
     private readonly FaultSchedule _faults = new();
     private readonly RequestRateWindow _rateWindow = new();
     private long _latencyTicks = -1;
-    private int _requestsPerSecond;
+    private LocalKeyVaultRateLimit? _rateLimit;
     private int _challengeCount;
     private int _secretRequestCount;
 
@@ -52,12 +52,23 @@ public sealed class LocalVault
         }
     }
 
-    /// <summary>Gets or sets this vault's rate limit, replacing <see cref="LocalKeyVault.RequestsPerSecond"/>; <see langword="null"/> (the default) uses the server's.</summary>
+    /// <summary>Gets or sets this vault's request limit, replacing <see cref="LocalKeyVault.RateLimit"/>; <see langword="null"/> (the default) uses the server's.</summary>
+    public LocalKeyVaultRateLimit? RateLimit
+    {
+        get => Volatile.Read(ref _rateLimit);
+        set => Volatile.Write(ref _rateLimit, value);
+    }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>): setting <c>n</c>
+    /// sets <c>LocalKeyVaultRateLimit.PerSecond(n)</c>, <see langword="null"/> uses the server's limit. Gets
+    /// <see langword="null"/> when this vault has no limit of its own or its window is not one second.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
-        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
     }
 
     /// <summary>Gets how many requests to this vault were answered 401 with a challenge because they carried no bearer token.</summary>
@@ -241,7 +252,7 @@ public sealed class LocalVault
 
     internal LocalKeyVaultFault? TakeFault(string? secretName) => _faults.Take(secretName);
 
-    internal bool TryAcquire(DateTimeOffset now, int limit, out TimeSpan retryAfter) => _rateWindow.TryAcquire(now, limit, out retryAfter);
+    internal bool TryAcquire(DateTimeOffset now, LocalKeyVaultRateLimit limit, out TimeSpan retryAfter) => _rateWindow.TryAcquire(now, limit, out retryAfter);
 
     internal void CountChallenge() => Interlocked.Increment(ref _challengeCount);
 

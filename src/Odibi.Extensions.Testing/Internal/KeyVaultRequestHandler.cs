@@ -10,6 +10,7 @@ namespace Odibi.Extensions.Testing.Internal;
 internal sealed class KeyVaultRequestHandler
 {
     private const string BearerPrefix = "Bearer ";
+    private const string ThrottledMessage = "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached";
     private const string NotFoundHelp = "If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
 
     private readonly LocalKeyVault _server;
@@ -65,7 +66,7 @@ internal sealed class KeyVaultRequestHandler
         401 => ("Unauthorized", "AKV10032: Invalid issuer. (LocalKeyVault injected fault)", null),
         403 => ("Forbidden", "Caller is not authorized to perform action on resource. (LocalKeyVault injected fault)", "ForbiddenByRbac"),
         404 => ("SecretNotFound", $"A secret with (name/id) {secretName} was not found in this key vault. {NotFoundHelp}", null),
-        429 => ("Throttled", "Request was not processed because too many requests were received. Reason: A generic throttling rule was hit. (LocalKeyVault injected fault)", null),
+        429 => ("Throttled", ThrottledMessage, null),
         500 => ("InternalServerError", "The server encountered an internal error. (LocalKeyVault injected fault)", null),
         503 => ("ServiceUnavailable", "The service is temporarily unavailable. (LocalKeyVault injected fault)", null),
         _ => (ReasonPhrases.GetReasonPhrase(statusCode).Replace(" ", string.Empty, StringComparison.Ordinal) is { Length: > 0 } code ? code : "Error",
@@ -108,8 +109,14 @@ internal sealed class KeyVaultRequestHandler
             return;
         }
 
+        LocalKeyVaultRateLimit? rateLimit = vault.RateLimit ?? _server.RateLimit;
         if (!hasToken)
         {
+            if (rateLimit is { CountChallenges: true } && await ThrottleAsync(context, entry, vault, rateLimit, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             vault.CountChallenge();
             _server.CountChallenge();
             context.Response.Headers.WWWAuthenticate = _challenge;
@@ -127,19 +134,16 @@ internal sealed class KeyVaultRequestHandler
             return;
         }
 
+        if (rateLimit is not null && await ThrottleAsync(context, entry, vault, rateLimit, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         bool isGet = HttpMethods.IsGet(request.Method);
         bool isPut = HttpMethods.IsPut(request.Method) && route.Version is null;
         if (!route.IsSecret || !(isGet || isPut))
         {
             await entry.ErrorAsync(context, 400, "BadParameter", $"LocalKeyVault does not support {request.Method} {request.Path}.", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if ((vault.RequestsPerSecond ?? _server.RequestsPerSecond) is int limit
-            && !vault.TryAcquire(_server.TimeProvider.GetUtcNow(), limit, out TimeSpan retryAfter))
-        {
-            context.Response.Headers.RetryAfter = ToRetryAfterSeconds(retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
-            await entry.ErrorAsync(context, 429, "Throttled", "Request was not processed because too many requests were received. Reason: A generic throttling rule was hit. Please check the 'Retry-After' header for the time to wait before retrying.", cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -158,6 +162,23 @@ internal sealed class KeyVaultRequestHandler
         {
             await PutAsync(context, entry, vault, secretName, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Takes a place in the vault's rate-limit window, or answers 429 as the service does and returns <see langword="true"/>.</summary>
+    private async Task<bool> ThrottleAsync(HttpContext context, Entry entry, LocalVault vault, LocalKeyVaultRateLimit rateLimit, CancellationToken cancellationToken)
+    {
+        if (vault.TryAcquire(_server.TimeProvider.GetUtcNow(), rateLimit, out TimeSpan retryAfter))
+        {
+            return false;
+        }
+
+        if (rateLimit.SendRetryAfter)
+        {
+            context.Response.Headers.RetryAfter = ToRetryAfterSeconds(retryAfter);
+        }
+
+        await entry.ErrorAsync(context, 429, "Throttled", ThrottledMessage, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private static async Task GetAsync(HttpContext context, Entry entry, LocalVault vault, string secretName, string? version, CancellationToken cancellationToken)
