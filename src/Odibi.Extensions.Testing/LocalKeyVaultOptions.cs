@@ -31,6 +31,13 @@ public sealed class LocalKeyVaultOptions
         set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
     }
 
+    /// <summary>
+    /// Gets or sets each new vault's <see cref="LocalVault.RecoverableDays"/>: how long deleted secrets stay recoverable,
+    /// 7 to 90. 90 is reported as <c>Recoverable+Purgeable</c>, less as <c>CustomizedRecoverable+Purgeable</c>.
+    /// </summary>
+    /// <value>Defaults to 90.</value>
+    public int RecoverableDays { get; set; } = 90;
+
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.ValidateToken"/>. Defaults to <see langword="null"/> (any bearer token is accepted).</summary>
     public Func<string, bool>? ValidateToken { get; set; }
 
