@@ -8,7 +8,7 @@ public sealed class LocalKeyVaultOptions
     /// <summary>The tenant named in the bearer challenge unless <see cref="TenantId"/> is set.</summary>
     public const string DefaultTenantId = "10ca1ca1-7e57-4000-8000-000000000001";
 
-    /// <summary>Gets or sets the tenant id in the challenge's <c>authorization="https://login.microsoftonline.com/{tenant}"</c>. Defaults to <see cref="DefaultTenantId"/>.</summary>
+    /// <summary>Gets or sets the tenant id in the challenge's <c>authorization="https://login.windows.net/{tenant}"</c>, as the service writes it. Defaults to <see cref="DefaultTenantId"/>.</summary>
     public string TenantId { get; set; } = DefaultTenantId;
 
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Latency"/>. Defaults to zero.</summary>

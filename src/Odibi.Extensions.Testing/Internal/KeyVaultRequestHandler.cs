@@ -29,7 +29,7 @@ internal sealed class KeyVaultRequestHandler
         _server = server;
         _logger = logger;
         _stopping = stopping;
-        _challenge = $"Bearer authorization=\"https://login.microsoftonline.com/{server.TenantId}\", resource=\"https://vault.azure.net\"";
+        _challenge = $"Bearer authorization=\"https://login.windows.net/{server.TenantId}\", resource=\"https://vault.azure.net\"";
     }
 
     public async Task HandleAsync(HttpContext context)
