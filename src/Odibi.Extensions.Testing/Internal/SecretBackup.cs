@@ -5,16 +5,18 @@ using System.Text.Json;
 namespace Odibi.Extensions.Testing.Internal;
 
 /// <summary>
-/// The backup blob of a secret: every version, as base64url JSON behind a marker. Opaque to clients, like the service's,
-/// and readable only by LocalKeyVault. It holds the secret values, as a real backup does.
+/// The backup blob of a secret: every version as JSON behind a marker, base64url-encoded (clients decode the blob to
+/// bytes and send it back encoded again). Opaque to clients, like the service's, and readable only by LocalKeyVault.
+/// It holds the secret values, as a real backup does.
 /// </summary>
 internal static class SecretBackup
 {
-    private const string Marker = "LocalKeyVaultSecretBackup1.";
+    private static readonly byte[] s_marker = "LocalKeyVaultSecretBackup1\n"u8.ToArray();
 
     public static string Write(IReadOnlyList<SecretVersion> versions)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
+        buffer.Write(s_marker);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
@@ -49,21 +51,21 @@ internal static class SecretBackup
             json.WriteEndObject();
         }
 
-        return Marker + Base64Url.EncodeToString(buffer.WrittenSpan);
+        return Base64Url.EncodeToString(buffer.WrittenSpan);
     }
 
     /// <summary>Reads a blob written by <see cref="Write"/>; <see langword="null"/> if it is not one.</summary>
     public static List<SecretVersion>? TryRead(string blob)
     {
-        if (!blob.StartsWith(Marker, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
         try
         {
-            byte[] bytes = Base64Url.DecodeFromChars(blob.AsSpan(Marker.Length));
-            using JsonDocument document = JsonDocument.Parse(bytes);
+            byte[] bytes = Base64Url.DecodeFromChars(blob);
+            if (!bytes.AsSpan().StartsWith(s_marker))
+            {
+                return null;
+            }
+
+            using JsonDocument document = JsonDocument.Parse(bytes.AsMemory(s_marker.Length));
             JsonElement root = document.RootElement;
             string name = root.GetProperty("name").GetString()!;
             var versions = new List<SecretVersion>();
