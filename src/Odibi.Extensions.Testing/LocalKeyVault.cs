@@ -21,7 +21,8 @@ namespace Odibi.Extensions.Testing;
 
 /// <summary>
 /// An in-process HTTPS server speaking the Azure Key Vault secrets protocol, so the real <see cref="SecretClient"/>
-/// can be tested against it: bearer challenges, several named vaults, latency, rate limits and injected faults.
+/// can be tested against it: every secrets operation (get, set, list, versions, update, delete, recover, purge, backup,
+/// restore) answered as the service answers, bearer challenges, several named vaults, latency, rate limits and injected faults.
 /// Start it with <see cref="StartAsync(LocalKeyVaultOptions?, CancellationToken)"/>, wire clients with
 /// <see cref="ConfigureClientOptions(SecretClientOptions)"/> and <see cref="Credential"/>, and dispose it to stop it.
 /// All members are thread-safe and the knobs can change while clients are talking to it.
@@ -158,6 +159,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running server; dispose it to stop it.</returns>
     /// <exception cref="ArgumentException"><see cref="LocalKeyVaultOptions.TenantId"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="LocalKeyVaultOptions.RecoverableDays"/> is not between 7 and 90.</exception>
     public static async Task<LocalKeyVault> StartAsync(LocalKeyVaultOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalKeyVaultOptions();

@@ -28,13 +28,13 @@ public sealed class LocalKeyVaultRequest
     /// <summary>Gets when the request arrived, from <see cref="LocalKeyVaultOptions.TimeProvider"/>.</summary>
     public DateTimeOffset Timestamp { get; }
 
-    /// <summary>Gets the HTTP method, e.g. <c>GET</c> or <c>PUT</c>.</summary>
+    /// <summary>Gets the HTTP method, e.g. <c>GET</c>, <c>PUT</c>, <c>PATCH</c>, <c>DELETE</c> or <c>POST</c>.</summary>
     public string Method { get; }
 
     /// <summary>Gets the vault the request was routed to, or <see langword="null"/> if it named none.</summary>
     public string? VaultName { get; }
 
-    /// <summary>Gets the secret name from the path, or <see langword="null"/> for other paths.</summary>
+    /// <summary>Gets the secret name from the path (of <c>/secrets/{name}…</c> or <c>/deletedsecrets/{name}…</c>), or <see langword="null"/> for lists and other paths.</summary>
     public string? SecretName { get; }
 
     /// <summary>Gets the secret version from the path, or <see langword="null"/> when the latest version was asked for.</summary>

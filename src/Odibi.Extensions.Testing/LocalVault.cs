@@ -248,9 +248,9 @@ public sealed class LocalVault
 
     internal static int ValidateRecoverableDays(int value)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(value, 7, nameof(value));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 90, nameof(value));
-        return value;
+        return value is >= 7 and <= 90
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "RecoverableDays is Key Vault's soft-delete retention: use 7 to 90 days.");
     }
 
     /// <summary>Adds a version; <see langword="null"/> when the name belongs to a deleted secret (the service answers 409).</summary>

@@ -3,6 +3,8 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Testing;
 using static Odibi.Extensions.Tests.Testing.LocalKeyVaultClients;
@@ -381,6 +383,40 @@ public sealed class LocalKeyVaultSecretClientTests : IAsyncLifetime
         Assert.Equal("xn--bcher-kv-65a.vault.azure.net", stored.Id.Host);
         Assert.Same(_server.Vault("bücher-kv"), _server.Vault("xn--bcher-kv-65a"));
         Assert.Equal("v", _server.Vault("bücher-kv").GetSecretValue("s"));
+    }
+
+    [Fact]
+    public async Task EveryOperation_SecretValue_NeverReachesTheLogOrRequestLog()
+    {
+        const string value = "s3cr3t-value-0001";
+        var collector = new FakeLogCollector();
+        using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddProvider(new FakeLoggerProvider(collector)).SetMinimumLevel(LogLevel.Trace));
+        await using LocalKeyVault server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { LoggerFactory = loggerFactory });
+        string vaultName = UniqueVaultName("quiet");
+        SecretClient client = server.CreateClient(vaultName, FastOptions(maxRetries: 0));
+
+        KeyVaultSecret secret = await client.SetSecretAsync("s", value);
+        await client.GetSecretAsync("s");
+        await client.UpdateSecretPropertiesAsync(secret.Properties);
+        await foreach (SecretProperties _ in client.GetPropertiesOfSecretsAsync())
+        {
+        }
+
+        await foreach (SecretProperties _ in client.GetPropertiesOfSecretVersionsAsync("s"))
+        {
+        }
+
+        byte[] backup = await client.BackupSecretAsync("s");
+        await (await client.StartDeleteSecretAsync("s")).WaitForCompletionAsync();
+        await client.GetDeletedSecretAsync("s");
+        await client.PurgeDeletedSecretAsync("s");
+        await client.RestoreSecretBackupAsync(backup);
+        var conflict = await Assert.ThrowsAsync<RequestFailedException>(() => client.RestoreSecretBackupAsync(backup));
+
+        Assert.NotEmpty(collector.GetSnapshot());
+        Assert.All(collector.GetSnapshot(), record => Assert.DoesNotContain(value, record.Message, StringComparison.Ordinal));
+        Assert.All(server.Requests, request => Assert.DoesNotContain(value, request.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(value, conflict.Message, StringComparison.Ordinal);
     }
 
     private static async Task<(int Status, JsonElement Body)> SendAsync(HttpPipeline pipeline, Uri uri, RequestMethod? method = null)
