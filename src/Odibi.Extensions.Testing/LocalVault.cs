@@ -372,9 +372,19 @@ public sealed class LocalVault
     /// <summary>Gets the latest version of every active secret, ordered as the service lists them: by name, ignoring case.</summary>
     internal List<SecretVersion> ListSecrets()
     {
+        return [.. ListSecretIndex().Where(entry => !entry.Deleted).Select(entry => entry.Latest)];
+    }
+
+    /// <summary>
+    /// Gets every name the vault holds, deleted ones included, ordered by name ignoring case: the index the service
+    /// pages over, skipping the deleted entries inside each page (so its pages can be short or empty).
+    /// </summary>
+    internal List<(SecretVersion Latest, bool Deleted)> ListSecretIndex()
+    {
         lock (_lock)
         {
-            return [.. _secrets.Values.Where(s => s.Deletion is null).OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal).Select(s => s.Latest)];
+            PurgeExpired(_timeProvider.GetUtcNow());
+            return [.. _secrets.Values.OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal).Select(s => (s.Latest, s.Deletion is not null))];
         }
     }
 

@@ -414,8 +414,11 @@ internal sealed class KeyVaultRequestHandler
             return;
         }
 
-        List<SecretVersion> page = Page(op.Vault.ListSecrets(), s => s.Name.ToUpperInvariant(), paging, out string? nextKey);
+        // As the service does, page over the whole name index and leave the deleted names out of each page: a page
+        // can then be short, or empty with a next link, and clients must follow next links until null.
+        var window = Page(op.Vault.ListSecretIndex(), entry => entry.Latest.Name.ToUpperInvariant(), paging, out string? nextKey);
         string? nextLink = NextLink(op, "secrets", paging, nextKey);
+        IEnumerable<SecretVersion> page = window.Where(entry => !entry.Deleted).Select(entry => entry.Latest);
         await op.RespondAsync(200, KeyVaultJson.SecretPage(page, op.Authority, op.Vault.Recovery, withVersion: false, nextLink)).ConfigureAwait(false);
     }
 

@@ -103,6 +103,30 @@ public sealed class LocalKeyVaultSecretClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetPropertiesOfSecretsAsync_DeletedNamesInThePageWindow_PagesAreShortOrEmptyButNothingIsMissed()
+    {
+        for (int i = 0; i < 30; i++)
+        {
+            _vault.SetSecret($"s{i:D2}", "v");
+        }
+
+        for (int i = 0; i < 25; i++)
+        {
+            _vault.DeleteSecret($"s{i:D2}");
+        }
+
+        var pages = new List<Page<SecretProperties>>();
+        await foreach (Page<SecretProperties> page in _client.GetPropertiesOfSecretsAsync().AsPages())
+        {
+            pages.Add(page);
+        }
+
+        Assert.Equal([0, 5], pages.Select(p => p.Values.Count)); // an empty page with a next link, as the service sends
+        Assert.NotNull(pages[0].ContinuationToken);
+        Assert.Equal(["s25", "s26", "s27", "s28", "s29"], pages[1].Values.Select(p => p.Name));
+    }
+
+    [Fact]
     public async Task GetPropertiesOfSecretVersionsAsync_ManyVersions_ListsThemByVersionId()
     {
         var created = new List<string>();
