@@ -194,7 +194,10 @@ public sealed class LocalVault
         return Purge(name);
     }
 
-    /// <summary>Queues a fault for requests to one secret (any version). Queued faults apply in order; see <see cref="LocalKeyVaultFault.Times(int)"/>.</summary>
+    /// <summary>
+    /// Queues a fault for requests to one secret (any version, any operation: get, set, update, delete, backup, and the
+    /// deleted-secret operations). Queued faults apply in order; see <see cref="LocalKeyVaultFault.Times(int)"/>.
+    /// </summary>
     /// <param name="secretName">The secret name (case-insensitive); the secret need not exist.</param>
     /// <param name="fault">The fault.</param>
     /// <returns>This vault.</returns>
@@ -206,7 +209,7 @@ public sealed class LocalVault
         return this;
     }
 
-    /// <summary>Queues a fault for requests to any secret of this vault; a secret's own faults take precedence.</summary>
+    /// <summary>Queues a fault for every request to this vault, lists and restores included; a secret's own faults take precedence.</summary>
     /// <param name="fault">The fault.</param>
     /// <returns>This vault.</returns>
     public LocalVault InjectFault(LocalKeyVaultFault fault)
