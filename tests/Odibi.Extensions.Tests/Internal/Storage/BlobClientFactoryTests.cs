@@ -152,15 +152,15 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateBlobServiceClientAsync_AccountKeyNotBase64_ThrowsNamingSecretWithoutValue()
+    public async Task Request_AccountKeyNotBase64_ThrowsNamingSecretWithoutValue()
     {
         const string NotAKey = "this-is-not-a-key!";
         _server.Vault(_vault).SetSecret("bronze-key", NotAKey);
         using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server);
         await host.StartAsync();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            async () => await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].CreateBlobServiceClientAsync());
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetPropertiesAsync());
         await host.StopAsync();
 
         Assert.StartsWith($"Connection 'bronze' (account bronze001): the account key in secret 'bronze-key' in https://{_vault}.vault.azure.net/ is not base64", error.Message, StringComparison.Ordinal);
