@@ -53,7 +53,9 @@ public sealed class AdlsConnection
         }
 
         DfsEndpoint = new Uri($"https://{Account}.dfs.{_endpointSuffix}/");
-        BlobEndpoint = options.BlobServiceUri is { } blob ? new Uri(blob) : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
+        BlobEndpoint = options.BlobServiceUri is { } blob
+            ? new Uri(new Uri(blob).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped))
+            : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
         _hasBlobServiceUri = options.BlobServiceUri is not null;
 
         // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch.
@@ -316,7 +318,7 @@ public sealed class AdlsConnection
 
     internal static Uri ResolveVaultUri(string keyVaultName, string? dnsSuffix) =>
         keyVaultName.Contains("://", StringComparison.Ordinal)
-            ? new Uri(new Uri(keyVaultName).GetLeftPart(UriPartial.Authority) + "/")
+            ? new Uri(new Uri(keyVaultName).GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + "/")
             : new Uri($"https://{keyVaultName.ToLowerInvariant()}.{dnsSuffix ?? DefaultVaultSuffix}/");
 
     private sealed record StatusRecord(ConnectionStatus Status, TimeSpan? Duration, Exception? Error);

@@ -28,6 +28,17 @@ internal static class OdibiConfigurationReader
 
     internal static readonly string[] RefreshKeys = [nameof(RefreshOptions.Interval)];
 
+    /// <summary>The keys Microsoft.Extensions.Azure reads from a credential section.</summary>
+    internal static readonly string[] CredentialKeys =
+    [
+        "credential", "clientId", "tenantId", "clientSecret", "clientCertificate", "clientCertificateStoreName",
+        "clientCertificateStoreLocation", "additionallyAllowedTenants", "managedIdentityClientId", "managedIdentityObjectId",
+        "managedIdentityResourceId", "tokenFilePath", "azureCloud", "serviceConnectionId", "systemAccessToken",
+    ];
+
+    /// <summary>The values Microsoft.Extensions.Azure accepts for <c>credential</c>.</summary>
+    internal static readonly string[] CredentialKinds = ["managedidentity", "workloadidentity", "managedidentityasfederatedidentity", "azurepipelines"];
+
     internal static readonly string[] RootKeys =
     [
         "Credential", nameof(OdibiOptions.Connections), nameof(OdibiOptions.Prefetch), nameof(OdibiOptions.Refresh),
@@ -53,6 +64,10 @@ internal static class OdibiConfigurationReader
         var errors = options.BindingErrors;
 
         RejectUnknown(section, root, RootKeys, errors);
+        RejectScalar(section, root, nameof(OdibiOptions.Prefetch), nameof(PrefetchOptions.Policy), errors);
+        RejectScalar(section, root, nameof(OdibiOptions.Refresh), nameof(RefreshOptions.Interval), errors);
+        RejectScalar(section, root, "Credential", "credential", errors);
+        ReadCredential(section.GetSection("Credential"), $"{root}:Credential", errors);
 
         if (TryBool(section, root, nameof(OdibiOptions.RejectDirectKeyInProduction), errors) is { } reject)
         {
@@ -85,6 +100,32 @@ internal static class OdibiConfigurationReader
             }
 
             ReadConnection(child, connection, path, errors);
+        }
+    }
+
+    /// <summary>Reports a single value where a section belongs (<c>"Prefetch": "Degrade"</c>), without echoing it.</summary>
+    private static void RejectScalar(IConfiguration section, string root, string key, string example, List<string> errors)
+    {
+        if (section.GetSection(key).Value is { Length: > 0 })
+        {
+            errors.Add($"{root}:{key} is a single value, not a section: write it as {root}:{key}:{example} (in JSON, \"{key}\": {{ \"{example}\": … }}).");
+        }
+    }
+
+    /// <summary>
+    /// Checks <c>Odibi:Credential</c> as Microsoft.Extensions.Azure reads it: known keys only, and a known credential kind
+    /// (a typo would silently fall back to <c>DefaultAzureCredential</c>). Never echoes a value but the kind.
+    /// </summary>
+    private static void ReadCredential(IConfigurationSection section, string path, List<string> errors)
+    {
+        RejectUnknown(section, path, CredentialKeys, errors);
+        var kind = Text(section, "credential")?.Trim();
+        if (kind is not null && !CredentialKinds.Contains(kind, StringComparer.OrdinalIgnoreCase))
+        {
+            var suggestion = Closest(kind, CredentialKinds);
+            var hint = suggestion is null ? "" : $"did you mean '{suggestion}'? ";
+            errors.Add($"{path}:credential '{kind}' is not a credential kind: {hint}Use one of {string.Join(", ", CredentialKinds)}, " +
+                       "or leave it out (tenantId, clientId and clientSecret or clientCertificate give a service principal; nothing gives DefaultAzureCredential).");
         }
     }
 
