@@ -35,7 +35,7 @@ public static class OdibiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<OdibiOptions>()
             .Configure<IConfiguration>((options, configuration) =>
-                OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options));
+                OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options, configuration as IConfigurationRoot));
         services.AddOptions<OdibiClientSettings>()
             .Configure<IConfiguration>((settings, configuration) =>
                 settings.CredentialSection ??= configuration.GetSection($"{OdibiOptions.SectionName}:Credential"));
@@ -54,7 +54,7 @@ public static class OdibiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         var section = OdibiConfigurationReader.SelectSection(configuration);
-        services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options));
+        services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options, configuration as IConfigurationRoot));
         services.Configure<OdibiClientSettings>(settings => settings.CredentialSection ??= section.GetSection("Credential"));
         return AddCore(services);
     }

@@ -226,7 +226,7 @@ public class OdibiOptionsValidatorTests
         var configuration = new ConfigurationBuilder().Add(source).Build();
         var options = new OdibiOptions();
 
-        Odibi.Extensions.Internal.OdibiConfigurationReader.Read(configuration.GetSection("Odibi"), options);
+        Odibi.Extensions.Internal.OdibiConfigurationReader.Read(configuration.GetSection("Odibi"), options, configuration);
 
         Assert.Equal(10_000, options.Connections.Count);
         Assert.Empty(options.BindingErrors);
