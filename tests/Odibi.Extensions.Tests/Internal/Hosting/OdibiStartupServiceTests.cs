@@ -183,7 +183,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         _server.Vault(slow).SetSecret("silver-key", Secret);
         _server.Vault(slow).Latency = TimeSpan.FromSeconds(1);
         using var host = Build(OdibiJson(
-            $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}, \"silver\": {KeyVaultConnection("silver001", slow, "silver-key", optional: true)}",
+            $"\"silver\": {KeyVaultConnection("silver001", slow, "silver-key", optional: true)}",
             prefetch: "\"StartupTimeout\": \"00:00:00.200\""), _server, b => b.Services.AddHealthChecks().AddOdibiConnections());
         var silver = host.Services.GetRequiredService<IAdlsConnections>()["silver"];
         var ready = Reaches(silver, ConnectionStatus.Ready);
