@@ -241,6 +241,20 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         Assert.Equal(reads, _server.Requests.Count(r => r.VaultName == _vault && r.HasToken));
     }
 
+    [Fact]
+    public async Task StartAsync_FetchTimeoutAboveStartupTimeout_WarnsNamingBoth()
+    {
+        using var host = Build(OdibiJson(
+            $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}",
+            prefetch: "\"FetchTimeout\": \"00:02:00\", \"StartupTimeout\": \"00:01:00\""), _server);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        var warning = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "FetchTimeoutAboveStartupTimeout");
+        Assert.Contains("Odibi:Prefetch:FetchTimeout (00:02:00) is longer than Odibi:Prefetch:StartupTimeout (00:01:00)", warning.Message, StringComparison.Ordinal);
+    }
+
     private static Task Reaches(AdlsConnection connection, ConnectionStatus status)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
