@@ -108,7 +108,7 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
         if (c.AuthMode is AdlsAuthMode.ServicePrincipal or AdlsAuthMode.ManagedIdentity &&
             Uri.TryCreate(c.BlobServiceUri, UriKind.Absolute, out var plainUri) && plainUri.Scheme == "http")
         {
-            errors.Add($"{path}:BlobServiceUri '{c.BlobServiceUri}' is http, but AuthMode {c.AuthMode} sends a bearer token, which is only " +
+            errors.Add($"{path}:BlobServiceUri '{Printable(c.BlobServiceUri!)}' is http, but AuthMode {c.AuthMode} sends a bearer token, which is only " +
                        "sent over https: use an https endpoint, or a key or SAS mode for a local emulator such as Azurite.");
         }
 

@@ -40,12 +40,14 @@ internal sealed class RotatingStorageSecret
         : this(connection, cache, time, logger)
     {
         _sharedKey = sharedKey;
+        TakeCached();
     }
 
     public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, AzureSasCredential sas, TimeProvider time, ILogger logger)
         : this(connection, cache, time, logger)
     {
         _sas = sas;
+        TakeCached();
     }
 
     private RotatingStorageSecret(AdlsConnection connection, SecretCache cache, TimeProvider time, ILogger logger)
@@ -155,6 +157,15 @@ internal sealed class RotatingStorageSecret
 
         Log.StorageSecretRenewed(_logger, _connection.Name, _connection.SecretName!);
         return true;
+    }
+
+    /// <summary>Signs with the value already read (e.g. by the prefetch) from the start, so a SAS the client generates is valid too. No I/O.</summary>
+    private void TakeCached()
+    {
+        if (_cache.Peek(_key) is { } cached)
+        {
+            Apply(cached);
+        }
     }
 
     /// <summary>Starts or extends the back-off for <paramref name="refused"/>.</summary>
