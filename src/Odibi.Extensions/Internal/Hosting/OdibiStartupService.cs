@@ -36,8 +36,13 @@ internal sealed class OdibiStartupService(
     /// <summary>Gets a value indicating whether a background prefetch is still running.</summary>
     public bool BackgroundPrefetchRunning => !_background.IsCompleted;
 
-    /// <summary>Gets a task that ends when every background loop (prefetch, retry, refresh) has ended.</summary>
-    internal Task BackgroundWork => Task.WhenAll(_background, _refresh, Volatile.Read(ref _retry));
+    /// <summary>Returns a task that ends when every background loop (prefetch, retry, refresh) has ended.</summary>
+    internal async Task WhenBackgroundWorkEndedAsync()
+    {
+        await _background.ConfigureAwait(false);
+        await _refresh.ConfigureAwait(false);
+        await Volatile.Read(ref _retry).ConfigureAwait(false); // read last: a background prefetch starts the retries when it ends
+    }
 
     /// <summary>Gets a task that completes once the wait before retry <paramref name="attempt"/> (from 1) has started.</summary>
     internal Task WhenRetryScheduled(int attempt) => WhenRetryScheduledSource(attempt).Task;
@@ -107,7 +112,7 @@ internal sealed class OdibiStartupService(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping.Cancel();
-        await Task.WhenAll(_background, _refresh).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await WhenBackgroundWorkEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -130,7 +135,7 @@ internal sealed class OdibiStartupService(
             Log.BackgroundPrefetchFailed(logger, exception);
         }
 
-        await RetryFailedAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _retry, RetryFailedAsync(cancellationToken)); // the prefetch is done; the retries are another loop
     }
 
     /// <summary>

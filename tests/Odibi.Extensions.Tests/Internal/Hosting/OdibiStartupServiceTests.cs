@@ -237,7 +237,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         host.Dispose();
         time.Advance(TimeSpan.FromHours(1));
 
-        await service.BackgroundWork.WaitAsync(Patience);
+        await service.WhenBackgroundWorkEndedAsync().WaitAsync(Patience);
         Assert.Equal(reads, _server.Requests.Count(r => r.VaultName == _vault && r.HasToken));
     }
 
