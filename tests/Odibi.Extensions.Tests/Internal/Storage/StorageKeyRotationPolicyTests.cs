@@ -90,6 +90,29 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Request_BackingOffWhenRefreshBringsNewKey_HealsAtOnce()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server,
+            builder => builder.Services.AddSingleton<TimeProvider>(time));
+        await host.StartAsync();
+        var connections = host.Services.GetRequiredService<AdlsConnections>();
+        var client = await connections["bronze"].GetBlobContainerClientAsync();
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync()); // re-read once, same key: backing off
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync()); // backing off: no read
+
+        _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
+        await connections.RefreshAsync(CancellationToken.None);
+        var readsAfterRefresh = SecretReads();
+        await client.GetPropertiesAsync(); // the back-off has not passed, but the client follows the refreshed value
+        await host.StopAsync();
+
+        Assert.Equal(readsAfterRefresh, SecretReads());
+    }
+
+    [SkippableFact]
     public async Task Request_ManyRefusedAtOnce_ReadTheVaultOnce()
     {
         var url = await Azurite.RequireAsync();
