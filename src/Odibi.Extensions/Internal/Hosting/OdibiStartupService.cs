@@ -32,6 +32,7 @@ internal sealed class OdibiStartupService(
     private Task _background = Task.CompletedTask;
     private Task _refresh = Task.CompletedTask;
     private Task _retry = Task.CompletedTask;
+    private int _lastRetryScheduled;
 
     /// <summary>Gets a value indicating whether a background prefetch is still running.</summary>
     public bool BackgroundPrefetchRunning => !_background.IsCompleted;
@@ -45,7 +46,21 @@ internal sealed class OdibiStartupService(
     }
 
     /// <summary>Gets a task that completes once the wait before retry <paramref name="attempt"/> (from 1) has started.</summary>
-    internal Task WhenRetryScheduled(int attempt) => WhenRetryScheduledSource(attempt).Task;
+    internal Task WhenRetryScheduled(int attempt)
+    {
+        if (Volatile.Read(ref _lastRetryScheduled) >= attempt)
+        {
+            return Task.CompletedTask;
+        }
+
+        var scheduled = _retriesScheduled.GetOrAdd(attempt, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (Volatile.Read(ref _lastRetryScheduled) >= attempt)
+        {
+            scheduled.TrySetResult(); // scheduled while this was being added
+        }
+
+        return scheduled.Task;
+    }
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -157,7 +172,12 @@ internal sealed class OdibiStartupService(
             try
             {
                 var delay = Task.Delay(wait, time, cancellationToken);
-                WhenRetryScheduledSource(attempt).TrySetResult();
+                Volatile.Write(ref _lastRetryScheduled, attempt);
+                if (_retriesScheduled.TryRemove(attempt, out var scheduled))
+                {
+                    scheduled.TrySetResult();
+                }
+
                 await delay.ConfigureAwait(false);
                 await connections.RetryAsync(failed, cancellationToken).ConfigureAwait(false);
             }
@@ -171,9 +191,6 @@ internal sealed class OdibiStartupService(
             }
         }
     }
-
-    private TaskCompletionSource WhenRetryScheduledSource(int attempt) =>
-        _retriesScheduled.GetOrAdd(attempt, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     /// <summary>The wait before retry <paramref name="attempt"/>: exponential from 1 s, capped at 5 minutes, jittered to 50-100 %.</summary>
     internal static TimeSpan RetryDelay(int attempt)
