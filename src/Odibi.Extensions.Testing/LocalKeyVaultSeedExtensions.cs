@@ -21,7 +21,7 @@ public static class LocalKeyVaultSeedExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         var options = new OdibiOptions();
-        OdibiConfigurationReader.Read(OdibiConfigurationReader.SelectSection(configuration), options);
+        OdibiConfigurationReader.Read(OdibiConfigurationReader.SelectSection(configuration), options, configuration as IConfigurationRoot);
         var created = new List<string>();
         foreach (var connection in options.Connections.Values)
         {

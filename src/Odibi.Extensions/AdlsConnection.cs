@@ -19,7 +19,7 @@ public sealed class AdlsConnection
     private readonly string? _inlineSecret;
     private readonly string _endpointSuffix;
     private readonly bool _hasBlobServiceUri;
-    private volatile StatusRecord _status;
+    private StatusRecord _status;
     private BlobServiceClient? _blobServiceClient;
 
     internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root)
@@ -53,7 +53,9 @@ public sealed class AdlsConnection
         }
 
         DfsEndpoint = new Uri($"https://{Account}.dfs.{_endpointSuffix}/");
-        BlobEndpoint = options.BlobServiceUri is { } blob ? new Uri(blob) : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
+        BlobEndpoint = options.BlobServiceUri is { } blob
+            ? new Uri(new Uri(blob).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped))
+            : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
         _hasBlobServiceUri = options.BlobServiceUri is not null;
 
         // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch.
@@ -85,7 +87,7 @@ public sealed class AdlsConnection
     public bool Optional { get; }
 
     /// <summary>Gets the state of the connection's secret or token.</summary>
-    public ConnectionStatus Status => _status.Status;
+    public ConnectionStatus Status => Volatile.Read(ref _status).Status;
 
     /// <summary>Gets the Data Lake (DFS) endpoint of the account, e.g. <c>https://account.dfs.core.windows.net/</c>.</summary>
     public Uri DfsEndpoint { get; }
@@ -106,9 +108,9 @@ public sealed class AdlsConnection
 
     internal bool HasKeyVaultSecret => KeyVaultUri is not null;
 
-    internal Exception? LastError => _status.Error;
+    internal Exception? LastError => Volatile.Read(ref _status).Error;
 
-    internal TimeSpan? LastDuration => _status.Duration;
+    internal TimeSpan? LastDuration => Volatile.Read(ref _status).Duration;
 
     /// <summary>Gets the <c>abfss://</c> URI of a path in the connection's container, under its <see cref="PathPrefix"/>.</summary>
     /// <param name="path">A path relative to the prefix; a leading <c>/</c> is ignored. Empty gives the prefix folder itself, ending in <c>/</c>.</param>
@@ -195,24 +197,25 @@ public sealed class AdlsConnection
     /// account key (<see cref="AdlsAuthMode.KeyVault"/>, <see cref="AdlsAuthMode.DirectKey"/>), the SAS token
     /// (<see cref="AdlsAuthMode.SasToken"/>), or the identity credential the startup prefetch already got a token with
     /// (<see cref="AdlsAuthMode.ServicePrincipal"/>, <see cref="AdlsAuthMode.ManagedIdentity"/>). The client is created on the
-    /// first call and the same instance is returned after; it is thread-safe. When storage refuses a key or SAS that came
-    /// from Key Vault, the client reads the secret again once and retries, so a rotated key heals without a restart.
+    /// first call, without I/O, and the same instance is returned after; it is thread-safe. A Key Vault secret is read
+    /// when a request is sent (shared with every other reader of it), so a request of a connection whose secret cannot be
+    /// read fails with <see cref="InvalidOperationException"/> or <see cref="TimeoutException"/> naming the connection,
+    /// vault, secret and fix. When storage refuses a key or SAS that came from Key Vault, the client reads the secret
+    /// again once and retries, so a rotated key heals without a restart; a refusal that lasts backs off for minutes.
     /// The Blob API works on hierarchical-namespace (ADLS Gen2) accounts too.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <param name="cancellationToken">Not used: creating the client does no I/O.</param>
     /// <returns>The client, shared by every caller.</returns>
-    /// <exception cref="InvalidOperationException">The secret could not be read (the message names the connection, vault, secret and fix), or the account key is not base64.</exception>
-    /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
+    /// <exception cref="InvalidOperationException">An inline account key is not base64.</exception>
     public ValueTask<BlobServiceClient> CreateBlobServiceClientAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _blobServiceClient) is { } client ? ValueTask.FromResult(client) : CreateBlobServiceClientCoreAsync(cancellationToken);
+        ValueTask.FromResult(CreateBlobServiceClient());
 
     /// <summary>Gets a client for the connection's <see cref="Container"/>, from <see cref="CreateBlobServiceClientAsync"/>.</summary>
-    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <param name="cancellationToken">Not used: creating the client does no I/O.</param>
     /// <returns>The container client. Blob names are not prefixed with <see cref="PathPrefix"/>: add it when naming blobs.</returns>
-    /// <exception cref="InvalidOperationException">The secret could not be read (the message names the connection, vault, secret and fix), or the account key is not base64.</exception>
-    /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
-    public async ValueTask<BlobContainerClient> GetBlobContainerClientAsync(CancellationToken cancellationToken = default) =>
-        (await CreateBlobServiceClientAsync(cancellationToken).ConfigureAwait(false)).GetBlobContainerClient(Container);
+    /// <exception cref="InvalidOperationException">An inline account key is not base64.</exception>
+    public ValueTask<BlobContainerClient> GetBlobContainerClientAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(GetBlobContainerClient());
 
     /// <summary>
     /// Gets an Azure Storage connection string for tools that take one. For <see cref="AdlsAuthMode.KeyVault"/> and
@@ -253,18 +256,69 @@ public sealed class AdlsConnection
         return $"{Name} ({AuthMode}, {GetUri()}{secret}, {Status})";
     }
 
-    internal void SetStatus(ConnectionStatus status, TimeSpan? duration, Exception? error) =>
-        _status = new StatusRecord(status, duration, error);
+    /// <summary>Gets (creating once, without I/O) the connection's <see cref="BlobServiceClient"/>.</summary>
+    internal BlobServiceClient CreateBlobServiceClient() =>
+        Volatile.Read(ref _blobServiceClient) ?? Interlocked.CompareExchange(ref _blobServiceClient, _blobClients.Create(this), null) ?? _blobServiceClient!;
 
-    private async ValueTask<BlobServiceClient> CreateBlobServiceClientCoreAsync(CancellationToken cancellationToken)
+    /// <summary>Gets a client for the connection's <see cref="Container"/>, without I/O.</summary>
+    internal BlobContainerClient GetBlobContainerClient() => CreateBlobServiceClient().GetBlobContainerClient(Container);
+
+    /// <summary>Raised after the status changed (a late success, a recovery, a failure). For the health check and tests.</summary>
+    internal event Action<AdlsConnection>? StatusChanged;
+
+    /// <summary>A read or check succeeded: Pending, Failed or Degraded become Ready.</summary>
+    internal void MarkReady(TimeSpan? duration) =>
+        Move(_ => new StatusRecord(ConnectionStatus.Ready, duration, null));
+
+    /// <summary>A first read (or storage check) failed: the connection has no usable value and becomes Failed.</summary>
+    internal void MarkFailed(TimeSpan? duration, Exception error) =>
+        Move(_ => new StatusRecord(ConnectionStatus.Failed, duration, error));
+
+    /// <summary>A refresh failed while the last good value is still served: Ready becomes Degraded; Pending or Failed stay as they are.</summary>
+    internal void MarkDegraded(TimeSpan? duration, Exception error) =>
+        Move(current => current.Status is ConnectionStatus.Ready or ConnectionStatus.Degraded
+            ? new StatusRecord(ConnectionStatus.Degraded, duration, error)
+            : current with { Error = error });
+
+    /// <summary>An on-demand read (outside the prefetch) succeeded: a Pending or Failed connection becomes Ready.</summary>
+    internal void MarkReadSucceeded() =>
+        Move(current => current.Status is ConnectionStatus.Pending or ConnectionStatus.Failed
+            ? new StatusRecord(ConnectionStatus.Ready, current.Duration, null)
+            : null);
+
+    /// <summary>An on-demand read failed: a Pending connection becomes Failed, a Failed one keeps the latest error.</summary>
+    internal void MarkReadFailed(Exception error) =>
+        Move(current => current.Status is ConnectionStatus.Pending or ConnectionStatus.Failed
+            ? new StatusRecord(ConnectionStatus.Failed, current.Duration, error)
+            : null);
+
+    // The one writer of the status: every transition goes through here.
+    private void Move(Func<StatusRecord, StatusRecord?> transition)
     {
-        var created = await _blobClients.CreateAsync(this, cancellationToken).ConfigureAwait(false);
-        return Interlocked.CompareExchange(ref _blobServiceClient, created, null) ?? created;
+        while (true)
+        {
+            var current = Volatile.Read(ref _status);
+            var next = transition(current);
+            if (next is null || next == current)
+            {
+                return;
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _status, next, current), current))
+            {
+                if (next.Status != current.Status)
+                {
+                    StatusChanged?.Invoke(this);
+                }
+
+                return;
+            }
+        }
     }
 
     internal static Uri ResolveVaultUri(string keyVaultName, string? dnsSuffix) =>
         keyVaultName.Contains("://", StringComparison.Ordinal)
-            ? new Uri(new Uri(keyVaultName).GetLeftPart(UriPartial.Authority) + "/")
+            ? new Uri(new Uri(keyVaultName).GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + "/")
             : new Uri($"https://{keyVaultName.ToLowerInvariant()}.{dnsSuffix ?? DefaultVaultSuffix}/");
 
     private sealed record StatusRecord(ConnectionStatus Status, TimeSpan? Duration, Exception? Error);

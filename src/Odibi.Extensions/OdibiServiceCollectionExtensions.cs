@@ -23,12 +23,10 @@ public static class OdibiServiceCollectionExtensions
     /// <remarks>
     /// Every overload also registers, keyed by connection name (case-insensitive), each connection's <see cref="AdlsConnection"/>,
     /// <see cref="BlobServiceClient"/> and <see cref="BlobContainerClient"/> as singletons, e.g.
-    /// <c>[FromKeyedServices("bronze")] BlobContainerClient bronze</c>. Resolving is synchronous: after a
-    /// <see cref="PrefetchPolicy.FailFast"/> or <see cref="PrefetchPolicy.Degrade"/> start the secret is cached; otherwise
-    /// (before the host starts, under <see cref="PrefetchPolicy.Background"/>, or after a failed fetch) the resolving thread
-    /// waits for the single shared Key Vault read. An unknown name throws <see cref="KeyNotFoundException"/> listing the
-    /// configured names, and a connection whose secret cannot be read throws <see cref="InvalidOperationException"/>
-    /// naming it, its vault and secret, even from <c>GetKeyedService</c>.
+    /// <c>[FromKeyedServices("bronze")] BlobContainerClient bronze</c>. Resolving does no I/O: a Key Vault secret is read
+    /// when a request is sent, so a request of a connection whose secret cannot be read fails with an error naming the
+    /// connection, its vault and secret. An unknown name throws <see cref="KeyNotFoundException"/> listing the configured
+    /// names, even from <c>GetKeyedService</c>.
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <returns>A builder to set the credential or Key Vault client options.</returns>
@@ -37,7 +35,7 @@ public static class OdibiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<OdibiOptions>()
             .Configure<IConfiguration>((options, configuration) =>
-                OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options));
+                OdibiConfigurationReader.Read(configuration.GetSection(OdibiOptions.SectionName), options, configuration as IConfigurationRoot));
         services.AddOptions<OdibiClientSettings>()
             .Configure<IConfiguration>((settings, configuration) =>
                 settings.CredentialSection ??= configuration.GetSection($"{OdibiOptions.SectionName}:Credential"));
@@ -56,7 +54,7 @@ public static class OdibiServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         var section = OdibiConfigurationReader.SelectSection(configuration);
-        services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options));
+        services.AddOptions<OdibiOptions>().Configure(options => OdibiConfigurationReader.Read(section, options, configuration as IConfigurationRoot));
         services.Configure<OdibiClientSettings>(settings => settings.CredentialSection ??= section.GetSection("Credential"));
         return AddCore(services);
     }
@@ -96,8 +94,8 @@ public static class OdibiServiceCollectionExtensions
 
         // Connection names are known only once the options bind, so one registration per type serves every key.
         services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => KeyedConnection(provider, key));
-        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => Wait(KeyedConnection(provider, key).CreateBlobServiceClientAsync()));
-        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => Wait(KeyedConnection(provider, key).GetBlobContainerClientAsync()));
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => KeyedConnection(provider, key).CreateBlobServiceClient());
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, static (provider, key) => KeyedConnection(provider, key).GetBlobContainerClient());
         return new OdibiConnectionsBuilder(services);
     }
 
@@ -105,7 +103,4 @@ public static class OdibiServiceCollectionExtensions
         ? provider.GetRequiredService<AdlsConnections>()[name]
         : throw new KeyNotFoundException(
             $"Odibi connections are keyed by their name (a string, as under Odibi:Connections); the key '{key}' is a {key?.GetType().Name ?? "null"}.");
-
-    private static T Wait<T>(ValueTask<T> pending) =>
-        pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 }

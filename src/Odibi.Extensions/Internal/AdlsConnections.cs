@@ -73,6 +73,18 @@ internal sealed class AdlsConnections : IAdlsConnections
         return report;
     }
 
+    /// <summary>
+    /// Tries <paramref name="failed"/> connections again (their secret or token, then their container with
+    /// <c>VerifyStorage</c>); each success makes its connection ready.
+    /// </summary>
+    public async Task<PrefetchReport> RetryAsync(IReadOnlyList<AdlsConnection> failed, CancellationToken cancellationToken)
+    {
+        var report = await _prefetcher.RunAsync(failed, refresh: false, cancellationToken).ConfigureAwait(false);
+        return _verifyStorage
+            ? await _verifier.VerifyAfterPrefetchAsync(failed, report, cancellationToken).ConfigureAwait(false)
+            : report;
+    }
+
     /// <summary>Reads every Key Vault secret again; a failure keeps the last good value and marks the connection degraded.</summary>
     public Task<PrefetchReport> RefreshAsync(CancellationToken cancellationToken) =>
         _prefetcher.RunAsync(_ordered, refresh: true, cancellationToken);

@@ -50,10 +50,22 @@ internal static partial class Log
     public static partial void StorageSecretRenewed(ILogger logger, string connection, string secretName);
 
     [LoggerMessage(EventId = 12, EventName = "StorageSecretStillRefused", Level = LogLevel.Warning,
-        Message = "Storage refused the key or SAS of connection '{Connection}' (account {Account}), and secret '{SecretName}' in {Vault} still holds the same value: store the current one in the vault.")]
+        Message = "Storage refused the key or SAS of connection '{Connection}' (account {Account}), and secret '{SecretName}' in {Vault} still holds the same value: store the current one in the vault, or allow this network in the account's firewall. The vault is asked again after a back-off of minutes, or at once when a refresh brings a new value.")]
     public static partial void StorageSecretStillRefused(ILogger logger, string connection, string account, string secretName, Uri vault);
 
     [LoggerMessage(EventId = 13, EventName = "StorageSecretRenewFailed", Level = LogLevel.Warning,
         Message = "Storage refused the key or SAS of connection '{Connection}', and reading it again from Key Vault failed: {ErrorType}: {ErrorMessage}")]
     public static partial void StorageSecretRenewFailed(ILogger logger, string connection, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 14, EventName = "ConnectionReadyLate", Level = LogLevel.Information,
+        Message = "Connection '{Connection}' is ready: its secret or token arrived after the startup wait ({DurationMs:F0} ms).")]
+    public static partial void ConnectionReadyLate(ILogger logger, string connection, double durationMs);
+
+    [LoggerMessage(EventId = 15, EventName = "ConnectionRetryScheduled", Level = LogLevel.Debug,
+        Message = "{Count} failed connection(s) will be retried in {DelayMs:F0} ms (attempt {Attempt}).")]
+    public static partial void ConnectionRetryScheduled(ILogger logger, int count, double delayMs, int attempt);
+
+    [LoggerMessage(EventId = 16, EventName = "FetchTimeoutAboveStartupTimeout", Level = LogLevel.Warning,
+        Message = "{Root}:Prefetch:FetchTimeout ({FetchTimeout}) is longer than {Root}:Prefetch:StartupTimeout ({StartupTimeout}): a slow secret fails the startup wait before its own timeout. Lower FetchTimeout or raise StartupTimeout.")]
+    public static partial void FetchTimeoutAboveStartupTimeout(ILogger logger, string root, TimeSpan fetchTimeout, TimeSpan startupTimeout);
 }

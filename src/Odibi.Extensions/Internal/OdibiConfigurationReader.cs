@@ -28,6 +28,17 @@ internal static class OdibiConfigurationReader
 
     internal static readonly string[] RefreshKeys = [nameof(RefreshOptions.Interval)];
 
+    /// <summary>The keys Microsoft.Extensions.Azure reads from a credential section.</summary>
+    internal static readonly string[] CredentialKeys =
+    [
+        "credential", "clientId", "tenantId", "clientSecret", "clientCertificate", "clientCertificateStoreName",
+        "clientCertificateStoreLocation", "additionallyAllowedTenants", "managedIdentityClientId", "managedIdentityObjectId",
+        "managedIdentityResourceId", "tokenFilePath", "azureCloud", "serviceConnectionId", "systemAccessToken",
+    ];
+
+    /// <summary>The values Microsoft.Extensions.Azure accepts for <c>credential</c>.</summary>
+    internal static readonly string[] CredentialKinds = ["managedidentity", "workloadidentity", "managedidentityasfederatedidentity", "azurepipelines"];
+
     internal static readonly string[] RootKeys =
     [
         "Credential", nameof(OdibiOptions.Connections), nameof(OdibiOptions.Prefetch), nameof(OdibiOptions.Refresh),
@@ -46,32 +57,46 @@ internal static class OdibiConfigurationReader
         return configuration;
     }
 
-    public static void Read(IConfiguration section, OdibiOptions options)
+    /// <summary>Reads <paramref name="section"/> into <paramref name="options"/>, collecting every problem as a binding error.</summary>
+    /// <param name="section">The <c>Odibi</c> section.</param>
+    /// <param name="options">The options to fill.</param>
+    /// <param name="root">
+    /// The configuration root the section comes from, when known: lets the reader find the settings of every connection
+    /// in one pass over each provider, so reading N connections takes linear time. Without it, listing each connection's
+    /// settings walks every key of the configuration (quadratic for thousands of connections).
+    /// </param>
+    public static void Read(IConfiguration section, OdibiOptions options, IConfigurationRoot? root = null)
     {
-        var root = PathOf(section);
-        options.ConfigurationPath = root;
+        var rootPath = PathOf(section);
+        options.ConfigurationPath = rootPath;
         var errors = options.BindingErrors;
 
-        RejectUnknown(section, root, RootKeys, errors);
+        RejectUnknown(section, rootPath, RootKeys, errors);
+        RejectScalar(section, rootPath, nameof(OdibiOptions.Prefetch), nameof(PrefetchOptions.Policy), errors);
+        RejectScalar(section, rootPath, nameof(OdibiOptions.Refresh), nameof(RefreshOptions.Interval), errors);
+        RejectScalar(section, rootPath, "Credential", "credential", errors);
+        ReadCredential(section.GetSection("Credential"), $"{rootPath}:Credential", errors);
 
-        if (TryBool(section, root, nameof(OdibiOptions.RejectDirectKeyInProduction), errors) is { } reject)
+        if (TryBool(section, rootPath, nameof(OdibiOptions.RejectDirectKeyInProduction), errors) is { } reject)
         {
             options.RejectDirectKeyInProduction = reject;
         }
 
-        ReadPrefetch(section.GetSection(nameof(OdibiOptions.Prefetch)), options.Prefetch, $"{root}:{nameof(OdibiOptions.Prefetch)}", errors);
+        ReadPrefetch(section.GetSection(nameof(OdibiOptions.Prefetch)), options.Prefetch, $"{rootPath}:{nameof(OdibiOptions.Prefetch)}", errors);
 
         var refresh = section.GetSection(nameof(OdibiOptions.Refresh));
-        var refreshPath = $"{root}:{nameof(OdibiOptions.Refresh)}";
+        var refreshPath = $"{rootPath}:{nameof(OdibiOptions.Refresh)}";
         RejectUnknown(refresh, refreshPath, RefreshKeys, errors);
         if (TryTimeSpan(refresh, refreshPath, nameof(RefreshOptions.Interval), errors) is { } interval)
         {
             options.Refresh.Interval = interval;
         }
 
-        foreach (var child in section.GetSection(nameof(OdibiOptions.Connections)).GetChildren())
+        var connections = section.GetSection(nameof(OdibiOptions.Connections));
+        var settingCounts = root is null ? null : CountSettings(root, connections.Path);
+        foreach (var child in connections.GetChildren())
         {
-            var path = $"{root}:{nameof(OdibiOptions.Connections)}:{child.Key}";
+            var path = $"{rootPath}:{nameof(OdibiOptions.Connections)}:{child.Key}";
             if (child.Value is { Length: > 0 })
             {
                 errors.Add($"{path} is a single value, not a connection: give it settings such as {path}:Account, {path}:Container and {path}:AuthMode.");
@@ -84,7 +109,33 @@ internal static class OdibiConfigurationReader
                 options.Connections[child.Key] = connection;
             }
 
-            ReadConnection(child, connection, path, errors);
+            ReadConnection(child, connection, path, settingCounts?.GetValueOrDefault(child.Key), errors);
+        }
+    }
+
+    /// <summary>Reports a single value where a section belongs (<c>"Prefetch": "Degrade"</c>), without echoing it.</summary>
+    private static void RejectScalar(IConfiguration section, string root, string key, string example, List<string> errors)
+    {
+        if (section.GetSection(key).Value is { Length: > 0 })
+        {
+            errors.Add($"{root}:{key} is a single value, not a section: write it as {root}:{key}:{example} (in JSON, \"{key}\": {{ \"{example}\": … }}).");
+        }
+    }
+
+    /// <summary>
+    /// Checks <c>Odibi:Credential</c> as Microsoft.Extensions.Azure reads it: known keys only, and a known credential kind
+    /// (a typo would silently fall back to <c>DefaultAzureCredential</c>). Never echoes a value but the kind.
+    /// </summary>
+    private static void ReadCredential(IConfigurationSection section, string path, List<string> errors)
+    {
+        RejectUnknown(section, path, CredentialKeys, errors);
+        var kind = Text(section, "credential")?.Trim();
+        if (kind is not null && !CredentialKinds.Contains(kind, StringComparer.OrdinalIgnoreCase))
+        {
+            var suggestion = Closest(kind, CredentialKinds);
+            var hint = suggestion is null ? "" : $"did you mean '{suggestion}'? ";
+            errors.Add($"{path}:credential '{kind}' is not a credential kind: {hint}Use one of {string.Join(", ", CredentialKinds)}, " +
+                       "or leave it out (tenantId, clientId and clientSecret or clientCertificate give a service principal; nothing gives DefaultAzureCredential).");
         }
     }
 
@@ -125,9 +176,33 @@ internal static class OdibiConfigurationReader
         }
     }
 
-    private static void ReadConnection(IConfigurationSection section, AdlsConnectionOptions connection, string path, List<string> errors)
+    /// <summary>
+    /// Counts the settings (leaf keys) under each connection in one pass over each provider: a provider lists the next
+    /// path segment of every key below a path, once per key. Keys set by several providers are counted more than once,
+    /// which only sends that connection to the full check.
+    /// </summary>
+    private static Dictionary<string, int> CountSettings(IConfigurationRoot root, string connectionsPath)
     {
-        RejectUnknown(section, path, ConnectionKeys, errors);
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var provider in root.Providers)
+        {
+            foreach (var name in provider.GetChildKeys([], connectionsPath))
+            {
+                counts[name] = counts.GetValueOrDefault(name) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    private static void ReadConnection(IConfigurationSection section, AdlsConnectionOptions connection, string path, int? settingCount, List<string> errors)
+    {
+        // Listing a section's children walks every key of the configuration; when each setting found is a known one
+        // (as many known keys have a value as there are settings), there is nothing unknown to look for.
+        if (settingCount is not { } count || count != ConnectionKeys.Count(key => section[key] is not null))
+        {
+            RejectUnknown(section, path, ConnectionKeys, errors);
+        }
 
         connection.Account = Text(section, nameof(AdlsConnectionOptions.Account)) ?? connection.Account;
         connection.Container = Text(section, nameof(AdlsConnectionOptions.Container)) ?? connection.Container;

@@ -12,6 +12,9 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
 {
     private const string Mode = nameof(AdlsConnectionOptions.AuthMode);
 
+    /// <summary>The longest timeout or interval a timer can wait (its limit is about 49.7 days).</summary>
+    internal static readonly TimeSpan MaxWait = TimeSpan.FromDays(49);
+
     public ValidateOptionsResult Validate(string? name, OdibiOptions options)
     {
         var errors = new List<string>(options.BindingErrors);
@@ -42,9 +45,9 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
 
         ValidatePrefetch(options.Prefetch, $"{root}:Prefetch", errors);
 
-        if (options.Refresh?.Interval is { } interval && interval <= TimeSpan.Zero)
+        if (options.Refresh?.Interval is { } interval && (interval < TimeSpan.FromSeconds(1) || interval > MaxWait))
         {
-            errors.Add($"{root}:Refresh:Interval '{interval}' must be positive: use e.g. 01:00:00, or remove it to turn refresh off.");
+            errors.Add($"{root}:Refresh:Interval '{interval}' is out of range: use 00:00:01 to 49.00:00:00, e.g. 01:00:00, or remove it to turn refresh off.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Distinct());
@@ -83,7 +86,12 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
         if (c.BlobServiceUri is not null &&
             (!Uri.TryCreate(c.BlobServiceUri, UriKind.Absolute, out var blobUri) || blobUri.Scheme is not ("https" or "http")))
         {
-            errors.Add($"{path}:BlobServiceUri '{c.BlobServiceUri}' is not an absolute http(s) URI: use e.g. https://{c.Account}.blob.core.windows.net/ or http://127.0.0.1:10000/devstoreaccount1.");
+            errors.Add($"{path}:BlobServiceUri '{Printable(c.BlobServiceUri)}' is not an absolute http(s) URI: use e.g. https://{c.Account}.blob.core.windows.net/ or http://127.0.0.1:10000/devstoreaccount1.");
+        }
+        else if (c.BlobServiceUri is not null)
+        {
+            RejectUriExtras(c.BlobServiceUri, $"{path}:BlobServiceUri",
+                "a blob endpoint carries no credentials: put a SAS token in SasToken (or in Key Vault) with AuthMode SasToken", errors);
         }
 
         if (c.AuthModeUnreadable)
@@ -100,7 +108,7 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
         if (c.AuthMode is AdlsAuthMode.ServicePrincipal or AdlsAuthMode.ManagedIdentity &&
             Uri.TryCreate(c.BlobServiceUri, UriKind.Absolute, out var plainUri) && plainUri.Scheme == "http")
         {
-            errors.Add($"{path}:BlobServiceUri '{c.BlobServiceUri}' is http, but AuthMode {c.AuthMode} sends a bearer token, which is only " +
+            errors.Add($"{path}:BlobServiceUri '{Printable(c.BlobServiceUri!)}' is http, but AuthMode {c.AuthMode} sends a bearer token, which is only " +
                        "sent over https: use an https endpoint, or a key or SAS mode for a local emulator such as Azurite.");
         }
 
@@ -219,18 +227,20 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
         }
         else if (c.KeyVaultName.Contains("://", StringComparison.Ordinal))
         {
-            if (!Uri.TryCreate(c.KeyVaultName, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+            // A URI with credentials, a query or a fragment is reported without the refused part, and only that.
+            var refused = RejectUriExtras(c.KeyVaultName, $"{path}:KeyVaultName", "a vault URI carries no credentials; the vault is reached with the app's Azure credential", errors);
+            if (!refused && (!Uri.TryCreate(c.KeyVaultName, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.AbsolutePath != "/"))
             {
-                errors.Add($"{path}:KeyVaultName '{c.KeyVaultName}' is not a vault URI: use https://<vault>.vault.azure.net/ or just the vault name.");
+                errors.Add($"{path}:KeyVaultName '{Printable(c.KeyVaultName)}' is not a vault URI: use https://<vault>.vault.azure.net/ or just the vault name.");
             }
-            else if (c.KeyVaultDnsSuffix is not null)
+            else if (!refused && c.KeyVaultDnsSuffix is not null)
             {
                 errors.Add($"{path}:KeyVaultDnsSuffix is set but KeyVaultName is a full URI: remove KeyVaultDnsSuffix, or give only the vault name.");
             }
         }
         else if (!VaultNameRegex().IsMatch(c.KeyVaultName) || c.KeyVaultName.Contains("--", StringComparison.Ordinal))
         {
-            errors.Add($"{path}:KeyVaultName '{c.KeyVaultName}' is not a valid vault name: use 3-24 letters, digits and hyphens, " +
+            errors.Add($"{path}:KeyVaultName '{Printable(c.KeyVaultName)}' is not a valid vault name: use 3-24 letters, digits and hyphens, " +
                        "starting with a letter, ending with a letter or digit, with no '--' (or give the vault's https:// URI).");
         }
 
@@ -292,15 +302,69 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
             errors.Add($"{path}:MaxConcurrency '{prefetch.MaxConcurrency}' is out of range: use 1 to 4000 requests in flight per vault (default 64).");
         }
 
-        if (prefetch.FetchTimeout <= TimeSpan.Zero)
+        ValidateTimeout(prefetch.FetchTimeout, $"{path}:FetchTimeout", "00:00:30", errors);
+        ValidateTimeout(prefetch.StartupTimeout, $"{path}:StartupTimeout", "00:01:00", errors);
+    }
+
+    private static void ValidateTimeout(TimeSpan value, string path, string example, List<string> errors)
+    {
+        if (value <= TimeSpan.Zero)
         {
-            errors.Add($"{path}:FetchTimeout '{prefetch.FetchTimeout}' must be positive: use e.g. 00:00:30.");
+            errors.Add($"{path} '{value}' must be positive: use e.g. {example}.");
+        }
+        else if (value > MaxWait)
+        {
+            errors.Add($"{path} '{value}' is too long: use at most 49.00:00:00 (the longest a timer waits), e.g. {example}.");
+        }
+    }
+
+    /// <summary>
+    /// Refuses user info (<c>user:password@</c>), a query (a SAS) or a fragment in a URI setting, naming only its scheme,
+    /// host and path, never the refused part.
+    /// </summary>
+    /// <returns><see langword="true"/> when something was refused.</returns>
+    private static bool RejectUriExtras(string raw, string path, string why, List<string> errors)
+    {
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri))
+        {
+            return false;
         }
 
-        if (prefetch.StartupTimeout <= TimeSpan.Zero)
+        var shown = Printable(raw);
+        var found = false;
+        if (uri.UserInfo.Length > 0)
         {
-            errors.Add($"{path}:StartupTimeout '{prefetch.StartupTimeout}' must be positive: use e.g. 00:01:00.");
+            errors.Add($"{path} '{shown}' has a user name or password before the host: remove it; {why}.");
+            found = true;
         }
+
+        if (uri.Query.Length > 0)
+        {
+            errors.Add($"{path} '{shown}' has a query: remove it (everything from '?'); {why}.");
+            found = true;
+        }
+
+        if (uri.Fragment.Length > 0)
+        {
+            errors.Add($"{path} '{shown}' has a fragment: remove it (everything from '#').");
+            found = true;
+        }
+
+        return found;
+    }
+
+    /// <summary>A URI setting as it may be printed: scheme, host, port and path only.</summary>
+    internal static string Printable(string raw)
+    {
+        if (Uri.TryCreate(raw, UriKind.Absolute, out var uri) && uri.IsAbsoluteUri && uri.Host.Length > 0)
+        {
+            return uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        }
+
+        var end = raw.IndexOfAny(['?', '#']);
+        var text = end < 0 ? raw : raw[..end];
+        var at = text.LastIndexOf('@');
+        return at < 0 ? text : text[(at + 1)..];
     }
 
     private static bool IsBase64(string value)

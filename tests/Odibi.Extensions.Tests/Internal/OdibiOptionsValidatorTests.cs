@@ -70,6 +70,12 @@ public class OdibiOptionsValidatorTests
         { $$"""{ {{Base}}, "AuthMode": "DirectKey", "AcountKey": "{{Key}}" }""", "AcountKey", "did you mean 'AccountKey'?", Key },
         { $$"""{ {{Base}}, "AuthMode": "ManagedIdentity", "Optional": "yes" }""", "Optional", "'yes' is not a boolean", null },
         { "\"dlsbronzeprod001\"", "", "is a single value, not a connection", null },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", {{Vault}}, "BlobServiceUri": "https://dlsbronzeprod001.blob.core.windows.net/?{{Sas}}" }""", "BlobServiceUri", "has a query: remove it", "sig=" },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", {{Vault}}, "BlobServiceUri": "https://dlsbronzeprod001.blob.core.windows.net/#frag-secret" }""", "BlobServiceUri", "has a fragment", "frag-secret" },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", {{Vault}}, "BlobServiceUri": "https://user:pa55word@dlsbronzeprod001.blob.core.windows.net/" }""", "BlobServiceUri", "has a user name or password", "pa55word" },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", "KeyVaultName": "https://user:pa55word@kv1.vault.azure.net/", "SecretName": "s" }""", "KeyVaultName", "has a user name or password", "pa55word" },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", "KeyVaultName": "https://kv1.vault.azure.net/?token=t0ken-secret", "SecretName": "s" }""", "KeyVaultName", "has a query", "t0ken-secret" },
+        { $$"""{ {{Base}}, "AuthMode": "KeyVault", "KeyVaultName": "https://kv1.vault.azure.net/#frag-secret", "SecretName": "s" }""", "KeyVaultName", "has a fragment", "frag-secret" },
     };
 
     [Theory]
@@ -101,7 +107,17 @@ public class OdibiOptionsValidatorTests
         { Prefetch("\"Policy\": \"Fast\""), "Odibi:Prefetch:Policy", "use one of FailFast, Degrade, Background" },
         { Prefetch("\"VerifyStorage\": \"sometimes\""), "Odibi:Prefetch:VerifyStorage", "is not a boolean" },
         { Prefetch("\"Retries\": 3"), "Odibi:Prefetch:Retries", "is not a known setting" },
-        { """{ "Odibi": { "Refresh": { "Interval": "00:00:00" }, "Connections": { "mi": { "Account": "mistore", "Container": "lake", "AuthMode": "ManagedIdentity" } } } }""", "Odibi:Refresh:Interval", "must be positive" },
+        { """{ "Odibi": { "Refresh": { "Interval": "00:00:00" }, "Connections": { "mi": { "Account": "mistore", "Container": "lake", "AuthMode": "ManagedIdentity" } } } }""", "Odibi:Refresh:Interval", "use 00:00:01 to 49.00:00:00" },
+        { Section("\"Refresh\": { \"Interval\": \"00:00:00.0001\" }"), "Odibi:Refresh:Interval", "use 00:00:01 to 49.00:00:00" },
+        { Section("\"Refresh\": { \"Interval\": \"50.00:00:00\" }"), "Odibi:Refresh:Interval", "use 00:00:01 to 49.00:00:00" },
+        { Prefetch("\"FetchTimeout\": \"60.00:00:00\""), "Odibi:Prefetch:FetchTimeout", "is too long: use at most 49.00:00:00" },
+        { Prefetch("\"StartupTimeout\": \"50.00:00:00\""), "Odibi:Prefetch:StartupTimeout", "is too long: use at most 49.00:00:00" },
+        { Prefetch("\"StartupTimeout\": \"00:00:00\""), "Odibi:Prefetch:StartupTimeout", "must be positive" },
+        { Section("\"Prefetch\": \"Degrade\""), "Odibi:Prefetch", "is a single value, not a section: write it as Odibi:Prefetch:Policy" },
+        { Section("\"Refresh\": \"01:00:00\""), "Odibi:Refresh", "is a single value, not a section: write it as Odibi:Refresh:Interval" },
+        { Section("\"Credential\": \"managedidentity\""), "Odibi:Credential", "is a single value, not a section: write it as Odibi:Credential:credential" },
+        { Section("\"Credential\": { \"credential\": \"managedidentiy\" }"), "Odibi:Credential:credential", "'managedidentiy' is not a credential kind: did you mean 'managedidentity'?" },
+        { Section("\"Credential\": { \"credential\": \"managedidentity\", \"clientid\": \"x\", \"tenantI\": \"y\" }"), "Odibi:Credential:tenantI", "is not a known setting: did you mean 'tenantId'?" },
     };
 
     [Theory]
@@ -186,6 +202,68 @@ public class OdibiOptionsValidatorTests
         return exception.Failures.ToList();
     }
 
+    [Fact]
+    public void Validate_CredentialSecretsMisplaced_NeverEchoesTheirValues()
+    {
+        var failures = Failures(TestConfiguration.FromJson(Section("\"Credential\": { \"clientSecrt\": \"Zx9~q8Q~hidden\", \"credential\": \"workloadidentiy\" }")));
+
+        Assert.Contains(failures, f => f.StartsWith("Odibi:Credential:clientSecrt is not a known setting: did you mean 'clientSecret'?", StringComparison.Ordinal));
+        Assert.All(failures, f => Assert.DoesNotContain("Zx9~q8Q~hidden", f, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Read_TenThousandConnections_LooksUpEachSettingOnce()
+    {
+        var data = new Dictionary<string, string?>();
+        for (var i = 0; i < 10_000; i++)
+        {
+            data[$"Odibi:Connections:c{i}:Account"] = "acct001";
+            data[$"Odibi:Connections:c{i}:Container"] = "data";
+            data[$"Odibi:Connections:c{i}:AuthMode"] = "ManagedIdentity";
+        }
+
+        var source = new CountingSource(data);
+        var configuration = new ConfigurationBuilder().Add(source).Build();
+        var options = new OdibiOptions();
+
+        Odibi.Extensions.Internal.OdibiConfigurationReader.Read(configuration.GetSection("Odibi"), options, configuration);
+
+        Assert.Equal(10_000, options.Connections.Count);
+        Assert.Empty(options.BindingErrors);
+        // Linear: a bounded number of whole-key scans, not one per connection (which would be 10,000 scans of 30,000 keys).
+        Assert.InRange(source.Provider.KeysScanned, 1, 20 * data.Count);
+    }
+
+    private static string Section(string settings) =>
+        $$"""{ "Odibi": { {{settings}}, "Connections": { "mi": { "Account": "mistore", "Container": "lake", "AuthMode": "ManagedIdentity" } } } }""";
+
     private static string Prefetch(string setting) =>
         $$"""{ "Odibi": { "Prefetch": { {{setting}} }, "Connections": { "mi": { "Account": "mistore", "Container": "lake", "AuthMode": "ManagedIdentity" } } } }""";
+
+    /// <summary>An in-memory configuration source that counts the keys its provider walks through to list children.</summary>
+    private sealed class CountingSource(Dictionary<string, string?> data) : IConfigurationSource
+    {
+        public CountingProvider Provider { get; } = new(data);
+
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => Provider;
+    }
+
+    private sealed class CountingProvider : ConfigurationProvider
+    {
+        public CountingProvider(Dictionary<string, string?> data)
+        {
+            foreach (var (key, value) in data)
+            {
+                Data[key] = value;
+            }
+        }
+
+        public long KeysScanned { get; private set; }
+
+        public override IEnumerable<string> GetChildKeys(IEnumerable<string> earlierKeys, string? parentPath)
+        {
+            KeysScanned += Data.Count;
+            return base.GetChildKeys(earlierKeys, parentPath);
+        }
+    }
 }

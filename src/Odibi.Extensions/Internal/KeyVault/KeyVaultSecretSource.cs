@@ -17,17 +17,13 @@ internal sealed class KeyVaultSecretSource(SecretCache cache) : ISecretSource
         catch (Exception exception)
         {
             var error = SecretFailures.ForConnection(connection, exception);
-            if (connection.Status is ConnectionStatus.Pending or ConnectionStatus.Failed)
-            {
-                connection.SetStatus(ConnectionStatus.Failed, null, error);
-            }
-
+            connection.MarkReadFailed(error);
             throw error;
         }
 
-        if (connection.Status is ConnectionStatus.Pending or ConnectionStatus.Failed && connection.AuthMode != AdlsAuthMode.ServicePrincipal)
+        if (connection.AuthMode != AdlsAuthMode.ServicePrincipal)
         {
-            connection.SetStatus(ConnectionStatus.Ready, null, null);
+            connection.MarkReadSucceeded();
         }
 
         return connection.AuthMode == AdlsAuthMode.SasToken ? value.TrimStart('?') : value;

@@ -59,6 +59,7 @@ internal sealed class SecretPrefetcher(
         {
             var connection = connections[i];
             Outcome outcome;
+            var late = false;
             try
             {
                 outcome = await tasks[i].WaitAsync(linked.Token).ConfigureAwait(false);
@@ -68,9 +69,14 @@ internal sealed class SecretPrefetcher(
                 outcome = new Outcome(new TimeoutException(
                     $"The prefetch did not finish within {prefetch.StartupTimeout} (Odibi:Prefetch:StartupTimeout): raise it, or check why the vault is slow."),
                     time.GetElapsedTime(started));
+                late = true;
             }
 
             results.Add(Complete(connection, outcome, refresh));
+            if (late)
+            {
+                _ = CompleteLateAsync(connection, tasks[i]); // the read goes on: its success still makes the connection ready
+            }
         }
 
         var report = new PrefetchReport(results, time.GetElapsedTime(started));
@@ -184,6 +190,16 @@ internal sealed class SecretPrefetcher(
         }
     }
 
+    private async Task CompleteLateAsync(AdlsConnection connection, Task<Outcome> pending)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        if (outcome.Error is null && connection.Status is ConnectionStatus.Failed or ConnectionStatus.Degraded)
+        {
+            connection.MarkReady(outcome.Duration);
+            Log.ConnectionReadyLate(logger, connection.Name, outcome.Duration.TotalMilliseconds);
+        }
+    }
+
     private KeyVaultFetchResult Complete(AdlsConnection connection, Outcome outcome, bool refresh)
     {
         var error = outcome.Error is null ? null : SecretFailures.ForConnection(connection, outcome.Error);
@@ -192,7 +208,7 @@ internal sealed class SecretPrefetcher(
 
         if (error is null)
         {
-            connection.SetStatus(ConnectionStatus.Ready, outcome.Duration, null);
+            connection.MarkReady(outcome.Duration);
             if (refresh)
             {
                 Log.SecretRefreshed(logger, connection.Name);
@@ -204,12 +220,12 @@ internal sealed class SecretPrefetcher(
         }
         else if (refresh && connection.HasKeyVaultSecret && cache.Peek(SecretKey.For(connection)) is not null)
         {
-            connection.SetStatus(ConnectionStatus.Degraded, outcome.Duration, error);
+            connection.MarkDegraded(outcome.Duration, error);
             Log.RefreshFailed(logger, connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
         }
         else
         {
-            connection.SetStatus(ConnectionStatus.Failed, outcome.Duration, error);
+            connection.MarkFailed(outcome.Duration, error);
             Log.ConnectionFailed(logger, connection.Name, outcome.Duration.TotalMilliseconds, OdibiTelemetry.ErrorType(error), error.Message);
         }
 

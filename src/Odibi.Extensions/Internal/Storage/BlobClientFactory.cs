@@ -11,15 +11,21 @@ namespace Odibi.Extensions.Internal.Storage;
 
 /// <summary>
 /// Builds the <see cref="BlobServiceClient"/> of a connection for its mode: shared key, SAS, or the identity credential
-/// the prefetch already used (so its token is reused). Key Vault keys and SAS tokens get <see cref="StorageKeyRotationPolicy"/>.
+/// the prefetch already used (so its token is reused). Creating a client does no I/O: a Key Vault key or SAS is read by
+/// <see cref="StorageKeyRotationPolicy"/> when a request is sent, and a service principal's Key Vault client secret when
+/// a token is first asked for.
 /// </summary>
 internal sealed class BlobClientFactory(
     SecretCache cache,
     SecretPrefetcher prefetcher,
     IOptions<OdibiClientSettings> settings,
+    TimeProvider time,
     ILogger<BlobClientFactory> logger)
 {
-    public async ValueTask<BlobServiceClient> CreateAsync(AdlsConnection connection, CancellationToken cancellationToken)
+    // Signs nothing: the policy sets the real key before the first request is signed.
+    private static readonly string UnsetKey = Convert.ToBase64String(new byte[64]);
+
+    public BlobServiceClient Create(AdlsConnection connection)
     {
         var options = new BlobClientOptions();
         foreach (var configure in settings.Value.ConfigureBlobClient)
@@ -30,35 +36,32 @@ internal sealed class BlobClientFactory(
         var endpoint = connection.BlobEndpoint;
         switch (connection.AuthMode)
         {
-            case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey:
+            case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey when connection.HasKeyVaultSecret:
             {
-                var key = await connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
-                var credential = CreateSharedKey(connection, key);
-                if (connection.HasKeyVaultSecret)
-                {
-                    options.AddPolicy(new StorageKeyRotationPolicy(new RotatingStorageSecret(connection, cache, key, credential, logger)), HttpPipelinePosition.PerCall);
-                }
+                var credential = new StorageSharedKeyCredential(connection.Account, UnsetKey);
+                options.AddPolicy(new StorageKeyRotationPolicy(new RotatingStorageSecret(connection, cache, credential, time, logger)), HttpPipelinePosition.PerCall);
+                return new BlobServiceClient(endpoint, credential, options);
+            }
 
+            case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey:
+                return new BlobServiceClient(endpoint, CreateSharedKey(connection, InlineSecret(connection)), options);
+
+            case AdlsAuthMode.SasToken when connection.HasKeyVaultSecret:
+            {
+                var credential = new AzureSasCredential("unset");
+                options.AddPolicy(new StorageKeyRotationPolicy(new RotatingStorageSecret(connection, cache, credential, time, logger)), HttpPipelinePosition.PerCall);
                 return new BlobServiceClient(endpoint, credential, options);
             }
 
             case AdlsAuthMode.SasToken:
-            {
-                var sas = await connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
-                var credential = new AzureSasCredential(sas);
-                if (connection.HasKeyVaultSecret)
-                {
-                    options.AddPolicy(new StorageKeyRotationPolicy(new RotatingStorageSecret(connection, cache, sas, credential, logger)), HttpPipelinePosition.PerCall);
-                }
+                return new BlobServiceClient(endpoint, new AzureSasCredential(InlineSecret(connection)), options);
 
-                return new BlobServiceClient(endpoint, credential, options);
-            }
+            case AdlsAuthMode.ServicePrincipal when connection.HasKeyVaultSecret:
+                return new BlobServiceClient(endpoint, new DeferredIdentityCredential(connection, prefetcher), options);
 
             default:
             {
-                var clientSecret = connection.AuthMode == AdlsAuthMode.ServicePrincipal
-                    ? await connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
-                    : null;
+                var clientSecret = connection.AuthMode == AdlsAuthMode.ServicePrincipal ? InlineSecret(connection) : null;
                 TokenCredential credential = prefetcher.IdentityCredential(connection, clientSecret);
                 return new BlobServiceClient(endpoint, credential, options);
             }
@@ -74,12 +77,41 @@ internal sealed class BlobClientFactory(
         }
         catch (FormatException exception)
         {
-            var source = connection.HasKeyVaultSecret
-                ? $"secret '{connection.SecretName}' in {connection.KeyVaultUri}"
-                : $"{connection.SettingPath}:AccountKey";
-            throw new InvalidOperationException(
-                $"Connection '{connection.Name}' (account {connection.Account}): the account key in {source} is not base64, so it is not a storage account key. " +
-                $"Fix: store key1 or key2 of the account (az storage account keys list --account-name {connection.Account}).", exception);
+            throw NotAnAccountKey(connection, exception);
+        }
+    }
+
+    /// <summary>The error for an account key that is not base64, naming where it came from and the fix.</summary>
+    internal static InvalidOperationException NotAnAccountKey(AdlsConnection connection, FormatException exception)
+    {
+        var source = connection.HasKeyVaultSecret
+            ? $"secret '{connection.SecretName}' in {connection.KeyVaultUri}"
+            : $"{connection.SettingPath}:AccountKey";
+        return new InvalidOperationException(
+            $"Connection '{connection.Name}' (account {connection.Account}): the account key in {source} is not base64, so it is not a storage account key. " +
+            $"Fix: store key1 or key2 of the account (az storage account keys list --account-name {connection.Account}).", exception);
+    }
+
+    // An inline secret is returned synchronously (no Key Vault read).
+    private static string InlineSecret(AdlsConnection connection)
+    {
+        var pending = connection.GetStorageKeyAsync();
+        return pending.IsCompletedSuccessfully ? pending.Result : throw new InvalidOperationException($"Connection '{connection.Name}' has no inline secret.");
+    }
+
+    /// <summary>A service principal whose client secret is in Key Vault: read when the first token is asked for, not before.</summary>
+    private sealed class DeferredIdentityCredential(AdlsConnection connection, SecretPrefetcher prefetcher) : TokenCredential
+    {
+        public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var secret = await connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
+            return await prefetcher.IdentityCredential(connection, secret).GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var secret = connection.GetStorageKeyAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
+            return prefetcher.IdentityCredential(connection, secret).GetToken(requestContext, cancellationToken);
         }
     }
 }

@@ -7,57 +7,95 @@ using Odibi.Extensions.Internal.Telemetry;
 namespace Odibi.Extensions.Internal.Storage;
 
 /// <summary>
-/// The account key or SAS token a connection's client signs with, when it comes from Key Vault: follows the cache (so a
-/// background refresh reaches the client) and, when storage refuses it, reads the vault again, once per refused value
-/// however many requests were refused together.
+/// The account key or SAS token a connection's client signs with, when it comes from Key Vault. The client is created
+/// without it: the first request reads it (sharing the connection's single-flight read), later requests follow the cache
+/// (so a background refresh reaches the client). When storage refuses it, the vault is read again once per refused value
+/// however many requests were refused together; if the vault still holds that value (a firewall rule, a revoked key
+/// still stored) the next read waits out a back-off of minutes, growing, so a lasting refusal does not flood the vault.
 /// </summary>
 internal sealed class RotatingStorageSecret
 {
+    /// <summary>The first wait after storage refused a value the vault still holds.</summary>
+    internal static readonly TimeSpan InitialBackOff = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between two reads of a value storage keeps refusing.</summary>
+    internal static readonly TimeSpan MaxBackOff = TimeSpan.FromMinutes(15);
+
     private readonly AdlsConnection _connection;
     private readonly SecretCache _cache;
     private readonly SecretKey _key;
     private readonly StorageSharedKeyCredential? _sharedKey;
     private readonly AzureSasCredential? _sas;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
-    private volatile string _current;
+    private volatile string? _current;
 
-    public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, string value, StorageSharedKeyCredential sharedKey, ILogger logger)
-        : this(connection, cache, value, logger)
+    // The refusal episode: the value storage refused and the vault still held, and when to ask the vault again.
+    private string? _refused;
+    private long _renewAfter;
+    private TimeSpan _backOff;
+
+    public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, StorageSharedKeyCredential sharedKey, TimeProvider time, ILogger logger)
+        : this(connection, cache, time, logger)
     {
         _sharedKey = sharedKey;
+        TakeCached();
     }
 
-    public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, string value, AzureSasCredential sas, ILogger logger)
-        : this(connection, cache, value, logger)
+    public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, AzureSasCredential sas, TimeProvider time, ILogger logger)
+        : this(connection, cache, time, logger)
     {
         _sas = sas;
+        TakeCached();
     }
 
-    private RotatingStorageSecret(AdlsConnection connection, SecretCache cache, string value, ILogger logger)
+    private RotatingStorageSecret(AdlsConnection connection, SecretCache cache, TimeProvider time, ILogger logger)
     {
         _connection = connection;
         _cache = cache;
         _key = SecretKey.For(connection);
-        _current = cache.Peek(_key) ?? value; // as stored (a SAS may keep its '?'), so it compares with the cache
+        _time = time;
         _logger = logger;
     }
 
-    /// <summary>Gets the value the credential signs with now.</summary>
-    public string Current => _current;
+    /// <summary>Gets the value the credential signs with now (as stored in the vault), or <see langword="null"/> before the first request.</summary>
+    public string? Current => _current;
 
-    /// <summary>Takes the cached value if it changed (a background refresh or another client's rotation). No I/O.</summary>
-    public void FollowCache()
+    /// <summary>
+    /// Makes the credential sign with the cached value, reading the secret first if nothing is cached (joining a read
+    /// under way). Without I/O when the value is cached.
+    /// </summary>
+    /// <returns>The value the request is signed with.</returns>
+    /// <exception cref="InvalidOperationException">The secret could not be read, or is not an account key (names the connection and fix).</exception>
+    /// <exception cref="TimeoutException">Key Vault did not answer within <c>FetchTimeout</c>.</exception>
+    public async ValueTask<string> EnsureAsync(bool async, CancellationToken cancellationToken)
     {
-        if (_cache.Peek(_key) is { } cached && cached != _current)
+        var value = _cache.Peek(_key);
+        if (value is null)
         {
-            Apply(cached);
+            if (_current is { } current)
+            {
+                return current; // dropped from the cache: keep signing with the last good value
+            }
+
+            var read = _connection.GetStorageKeyAsync(cancellationToken);
+            var fetched = async ? await read.ConfigureAwait(false) : read.AsTask().GetAwaiter().GetResult();
+            value = _cache.Peek(_key) ?? fetched; // as stored (a SAS may keep its '?'), so it compares with the cache
         }
+
+        if (value != _current && !Apply(value) && _current is null)
+        {
+            throw BlobClientFactory.NotAnAccountKey(_connection, new FormatException("The account key is not base64."));
+        }
+
+        return _current!;
     }
 
     /// <summary>
     /// Called when storage refused <paramref name="refused"/>: reads the vault again (single-flight, keeping the cached
-    /// value if the read fails) and swaps the credential when the vault holds another value.
+    /// value if the read fails) and swaps the credential when the vault holds another value. Does nothing while backing
+    /// off from a value storage already refused and the vault still held.
     /// </summary>
     /// <returns><see langword="true"/> when the credential now signs with a different value, so the request is worth one retry.</returns>
     public async ValueTask<bool> RenewAsync(string refused, bool async, CancellationToken cancellationToken)
@@ -65,6 +103,14 @@ internal sealed class RotatingStorageSecret
         if (_current != refused)
         {
             return true; // another request already renewed it
+        }
+
+        lock (_lock)
+        {
+            if (_refused == refused && _time.GetTimestamp() < _renewAfter)
+            {
+                return false;
+            }
         }
 
         string value;
@@ -79,26 +125,67 @@ internal sealed class RotatingStorageSecret
         }
         catch (Exception exception)
         {
-            var error = SecretFailures.ForConnection(_connection, exception);
-            Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+            if (BackOff(refused))
+            {
+                var error = SecretFailures.ForConnection(_connection, exception);
+                Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+            }
+
             return false;
         }
 
         if (value == refused)
         {
-            Log.StorageSecretStillRefused(_logger, _connection.Name, _connection.Account, _connection.SecretName!, _connection.KeyVaultUri!);
+            if (BackOff(refused))
+            {
+                Log.StorageSecretStillRefused(_logger, _connection.Name, _connection.Account, _connection.SecretName!, _connection.KeyVaultUri!);
+            }
+
             return false;
         }
 
         if (!Apply(value))
         {
-            Log.StorageSecretRenewFailed(_logger, _connection.Name, typeof(FormatException).FullName!,
-                $"secret '{_connection.SecretName}' in {_connection.KeyVaultUri} now holds a value that is not base64, so not an account key: store key1 or key2 of account {_connection.Account}.");
+            if (BackOff(refused))
+            {
+                Log.StorageSecretRenewFailed(_logger, _connection.Name, typeof(FormatException).FullName!,
+                    $"secret '{_connection.SecretName}' in {_connection.KeyVaultUri} now holds a value that is not base64, so not an account key: store key1 or key2 of account {_connection.Account}.");
+            }
+
             return false;
         }
 
         Log.StorageSecretRenewed(_logger, _connection.Name, _connection.SecretName!);
         return true;
+    }
+
+    /// <summary>Signs with the value already read (e.g. by the prefetch) from the start, so a SAS the client generates is valid too. No I/O.</summary>
+    private void TakeCached()
+    {
+        if (_cache.Peek(_key) is { } cached)
+        {
+            Apply(cached);
+        }
+    }
+
+    /// <summary>Starts or extends the back-off for <paramref name="refused"/>.</summary>
+    /// <returns><see langword="true"/> when this starts a new episode (worth one log line).</returns>
+    private bool BackOff(string refused)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetTimestamp();
+            if (_refused == refused && now < _renewAfter)
+            {
+                return false; // requests refused together: another one already backed off
+            }
+
+            var episode = _refused != refused;
+            _backOff = episode ? InitialBackOff : TimeSpan.FromTicks(Math.Min(_backOff.Ticks * 2, MaxBackOff.Ticks));
+            _refused = refused;
+            _renewAfter = now + (long)(_backOff.TotalSeconds * _time.TimestampFrequency);
+            return episode;
+        }
     }
 
     private bool Apply(string value)
@@ -122,6 +209,11 @@ internal sealed class RotatingStorageSecret
             }
 
             _current = value;
+            if (_refused is not null && _refused != value)
+            {
+                _refused = null; // a different value: the episode is over
+            }
+
             return true;
         }
     }

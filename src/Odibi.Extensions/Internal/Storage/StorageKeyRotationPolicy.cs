@@ -5,7 +5,8 @@ using Azure.Core.Pipeline;
 namespace Odibi.Extensions.Internal.Storage;
 
 /// <summary>
-/// Heals a rotated Key Vault key or SAS without a restart: when storage answers 403 <c>AuthenticationFailed</c> or
+/// Signs a connection's requests with its Key Vault key or SAS, obtained when the request is sent (never when the client
+/// is created), and heals a rotated one without a restart: when storage answers 403 <c>AuthenticationFailed</c> or
 /// <c>AuthorizationFailure</c> to the value a request was signed with, the secret is read from the vault again and, if
 /// it changed, the request is sent once more. Runs per call, outside the retry policy, so the retry re-signs.
 /// </summary>
@@ -26,8 +27,7 @@ internal sealed class StorageKeyRotationPolicy(RotatingStorageSecret secret) : H
 
     private async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline, bool async)
     {
-        secret.FollowCache();
-        var signedWith = secret.Current;
+        var signedWith = await secret.EnsureAsync(async, message.CancellationToken).ConfigureAwait(false);
         await SendAsync(message, pipeline, async).ConfigureAwait(false);
 
         if (!message.HasResponse || !IsAuthFailure(message.Response) ||

@@ -46,12 +46,12 @@ internal sealed class StorageVerifier(IOptions<OdibiOptions> options, TimeProvid
                 check.Success, check.Error, duration));
             if (check.Error is { } error)
             {
-                connection.SetStatus(ConnectionStatus.Failed, duration, error);
+                connection.MarkFailed(duration, error);
                 Log.StorageCheckFailed(logger, connection.Name, check.Duration.TotalMilliseconds, OdibiTelemetry.ErrorType(error), error.Message);
             }
             else
             {
-                connection.SetStatus(ConnectionStatus.Ready, duration, null);
+                connection.MarkReady(duration);
                 Log.StorageChecked(logger, connection.Name, connection.Container, check.Duration.TotalMilliseconds);
             }
         }
@@ -64,14 +64,14 @@ internal sealed class StorageVerifier(IOptions<OdibiOptions> options, TimeProvid
         var prefetch = options.Value.Prefetch;
         using var gate = new SemaphoreSlim(prefetch.MaxConcurrency, prefetch.MaxConcurrency);
         using var deadline = new CancellationTokenSource(budget, time);
-        var checks = connections.Select(c => CheckAsync(c, gate, prefetch, deadline.Token, cancellationToken)).ToList();
+        // Each check starts on the thread pool, never on the caller's SynchronizationContext (which may be blocked waiting).
+        var checks = connections.Select(c => Task.Run(() => CheckAsync(c, gate, prefetch, deadline.Token, cancellationToken), CancellationToken.None)).ToList();
         return await Task.WhenAll(checks).ConfigureAwait(false);
     }
 
     private async Task<StorageCheckResult> CheckAsync(
         AdlsConnection connection, SemaphoreSlim gate, PrefetchOptions prefetch, CancellationToken stageDeadline, CancellationToken cancellationToken)
     {
-        await Task.Yield(); // start every check before any of them blocks
         var started = time.GetTimestamp();
         using var timeout = new CancellationTokenSource(prefetch.FetchTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stageDeadline, timeout.Token);
@@ -89,7 +89,12 @@ internal sealed class StorageVerifier(IOptions<OdibiOptions> options, TimeProvid
         {
             try
             {
-                container = await connection.GetBlobContainerClientAsync(linked.Token).AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+                if (connection.HasKeyVaultSecret)
+                {
+                    await connection.GetStorageKeyAsync(linked.Token).AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+
+                container = connection.GetBlobContainerClient();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Odibi.Extensions.Internal;
+using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Testing;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
@@ -171,6 +174,98 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
             return bronze.Status == ConnectionStatus.Ready;
         });
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task StartAsync_SecretArrivesAfterStartupTimeout_ConnectionBecomesReadyAndHealthy()
+    {
+        var slow = UniqueVaultName("slow");
+        _server.Vault(slow).SetSecret("silver-key", Secret);
+        _server.Vault(slow).Latency = TimeSpan.FromSeconds(1);
+        using var host = Build(OdibiJson(
+            $"\"silver\": {KeyVaultConnection("silver001", slow, "silver-key", optional: true)}",
+            prefetch: "\"StartupTimeout\": \"00:00:00.200\""), _server, b => b.Services.AddHealthChecks().AddOdibiConnections());
+        var silver = host.Services.GetRequiredService<IAdlsConnections>()["silver"];
+        var ready = Reaches(silver, ConnectionStatus.Ready);
+
+        await host.StartAsync(); // FailFast, and silver is optional: no background retry, only the late read can heal it
+        var statusAtStart = silver.Status;
+        await ready.WaitAsync(Patience);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        await host.StopAsync();
+
+        Assert.Equal(ConnectionStatus.Failed, statusAtStart);
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        Assert.Contains(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "ConnectionReadyLate" && r.Message.Contains("'silver'", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Degrade")]
+    [InlineData("Background")]
+    public async Task StartAsync_RequiredConnectionFailed_RetriedInBackgroundUntilReady(string policy)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Times(2));
+        using var host = Build(Connections(policy: policy), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        var connections = host.Services.GetRequiredService<AdlsConnections>();
+        var failed = Reaches(connections["silver"], ConnectionStatus.Failed);
+        var ready = Reaches(connections["silver"], ConnectionStatus.Ready);
+
+        await host.StartAsync();
+        await failed.WaitAsync(Patience);
+        var service = host.Services.GetRequiredService<OdibiStartupService>();
+        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        time.Advance(TimeSpan.FromSeconds(1)); // the first retry comes within 1 s (jittered); it is refused again
+        await service.WhenRetryScheduled(2).WaitAsync(Patience);
+        time.Advance(TimeSpan.FromSeconds(2)); // the second within 2 s; the vault answers now
+        await ready.WaitAsync(Patience);
+        await host.StopAsync();
+
+        Assert.Equal(3, _server.Requests.Count(r => r.VaultName == _vault && r.SecretName == "silver-key" && r.HasToken));
+        Assert.Equal(ConnectionStatus.Ready, connections["bronze"].Status);
+    }
+
+    [Fact]
+    public async Task Dispose_WithoutStopAsync_StopsTheRefreshLoop()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var host = Build(Connections(refresh: "\"Interval\": \"01:00:00\""), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        await host.StartAsync();
+        var service = host.Services.GetRequiredService<OdibiStartupService>();
+        var reads = _server.Requests.Count(r => r.VaultName == _vault && r.HasToken);
+
+        host.Dispose();
+        time.Advance(TimeSpan.FromHours(1));
+
+        await service.WhenBackgroundWorkEndedAsync().WaitAsync(Patience);
+        Assert.Equal(reads, _server.Requests.Count(r => r.VaultName == _vault && r.HasToken));
+    }
+
+    [Fact]
+    public async Task StartAsync_FetchTimeoutAboveStartupTimeout_WarnsNamingBoth()
+    {
+        using var host = Build(OdibiJson(
+            $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}",
+            prefetch: "\"FetchTimeout\": \"00:02:00\", \"StartupTimeout\": \"00:01:00\""), _server);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        var warning = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "FetchTimeoutAboveStartupTimeout");
+        Assert.Contains("Odibi:Prefetch:FetchTimeout (00:02:00) is longer than Odibi:Prefetch:StartupTimeout (00:01:00)", warning.Message, StringComparison.Ordinal);
+    }
+
+    private static Task Reaches(AdlsConnection connection, ConnectionStatus status)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.StatusChanged += c =>
+        {
+            if (c.Status == status)
+            {
+                reached.TrySetResult();
+            }
+        };
+        return reached.Task;
     }
 
     private string Connections(string extra = "", string policy = "FailFast", string fetchTimeout = "00:00:10", string refresh = "") => OdibiJson(

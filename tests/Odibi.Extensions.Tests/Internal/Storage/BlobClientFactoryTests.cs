@@ -152,15 +152,15 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateBlobServiceClientAsync_AccountKeyNotBase64_ThrowsNamingSecretWithoutValue()
+    public async Task Request_AccountKeyNotBase64_ThrowsNamingSecretWithoutValue()
     {
         const string NotAKey = "this-is-not-a-key!";
         _server.Vault(_vault).SetSecret("bronze-key", NotAKey);
         using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server);
         await host.StartAsync();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            async () => await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].CreateBlobServiceClientAsync());
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetPropertiesAsync());
         await host.StopAsync();
 
         Assert.StartsWith($"Connection 'bronze' (account bronze001): the account key in secret 'bronze-key' in https://{_vault}.vault.azure.net/ is not base64", error.Message, StringComparison.Ordinal);
@@ -192,6 +192,31 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         Assert.Equal(new Uri("https://mistore.blob.core.windows.net/lake?restype=container"), transport.RequestUri);
     }
 
+    [Fact]
+    public async Task KeyedClient_ServicePrincipalSecretInKeyVault_ReadsItWhenTheFirstTokenIsAsked()
+    {
+        const string ClientSecret = "Zx9~q8Q~client.secret-from-the-vault";
+        _server.Vault(_vault).SetSecret("spn-secret", ClientSecret);
+        var identities = new RecordingCredentialFactory();
+        var transport = new RecordingHandler();
+        using var host = Build(OdibiJson($$"""
+            "spn": { "Account": "spnstore", "Container": "lake", "AuthMode": "ServicePrincipal", "TenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                     "ClientId": "0b4a2a33-1e2f-4c5d-9a8b-7c6d5e4f3a21", "KeyVaultName": "{{_vault}}", "SecretName": "spn-secret" }
+            """), _server, builder =>
+        {
+            builder.Services.AddSingleton<StorageCredentialFactory>(identities);
+            new OdibiConnectionsBuilder(builder.Services).ConfigureBlobClient(o => o.Transport = new HttpClientTransport(new HttpClient(transport)));
+        });
+
+        var container = host.Services.GetRequiredKeyedService<BlobContainerClient>("spn"); // the host is not started: nothing read yet
+        var readsAtResolve = _server.Requests.Count(r => r.SecretName == "spn-secret");
+        await container.GetPropertiesAsync();
+
+        Assert.Equal(0, readsAtResolve);
+        Assert.Equal(ClientSecret, identities.ClientSecret);
+        Assert.Equal($"Bearer {identities.Credential.Token}", transport.Authorization);
+    }
+
     private IHost BuildDirect(string connectionJson) => BuildConnections($"\"bronze\": {connectionJson}");
 
     private IHost BuildConnections(string connections) => Azurite.Build(OdibiJson(connections), _server);
@@ -204,8 +229,11 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
 
         public int Created => Volatile.Read(ref _created);
 
+        public string? ClientSecret { get; private set; }
+
         public override TokenCredential Create(AdlsConnection connection, string? clientSecret)
         {
+            ClientSecret = clientSecret;
             Interlocked.Increment(ref _created);
             return Credential;
         }

@@ -4,7 +4,9 @@ using Azure.Storage.Sas;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Internal;
+using Odibi.Extensions.Internal.Storage;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
@@ -28,16 +30,19 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [SkippableFact]
-    public async Task Request_KeyRotatedInVault_HealsWithOneSecretRead()
+    public async Task Request_KeyRotatedInVault_HealsWithOneSecretReadAfterTheBackOff()
     {
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server,
+            builder => builder.Services.AddSingleton<TimeProvider>(time));
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
 
         var refused = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync());
         _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey); // the key is rotated
+        time.Advance(RotatingStorageSecret.InitialBackOff); // the still-refused key was read once: the next read waits out the back-off
         var readsBefore = SecretReads();
         await client.UploadBlobAsync("after-rotation.txt", BinaryData.FromString("healed"));
         var readsAfter = SecretReads();
@@ -54,6 +59,57 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         Assert.Contains(logs, r => r.Id.Name == "StorageSecretRenewed");
         Assert.DoesNotContain(logs, r => r.Message.Contains(OldKey, StringComparison.Ordinal) || r.Message.Contains(TestConfiguration.AzuriteKey, StringComparison.Ordinal));
         Assert.Equal(TestConfiguration.AzuriteKey, await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetStorageKeyAsync());
+    }
+
+    [Fact]
+    public async Task Request_StorageRefusesEveryRequest_ReadsTheVaultAtMostTwiceAndLogsOnce()
+    {
+        await using var storage = new RefusingStorage();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(storage.Url, "bronze", _vault, "bronze-key")}"), _server,
+            builder => builder.Services.AddSingleton<TimeProvider>(time));
+        await host.StartAsync();
+        var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            var refused = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync());
+            Assert.Equal("AuthorizationFailure", refused.ErrorCode);
+        }
+
+        var readsOver20Calls = SecretReads();
+        time.Advance(RotatingStorageSecret.InitialBackOff);
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync());
+        var readsAfterBackOff = SecretReads();
+        await host.StopAsync();
+
+        Assert.Equal(21, storage.Requests);
+        Assert.Equal(2, readsOver20Calls); // the startup read, and one re-read of the refused value
+        Assert.Equal(3, readsAfterBackOff); // after the back-off the vault is asked once more
+        Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "StorageSecretStillRefused");
+    }
+
+    [SkippableFact]
+    public async Task Request_BackingOffWhenRefreshBringsNewKey_HealsAtOnce()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server,
+            builder => builder.Services.AddSingleton<TimeProvider>(time));
+        await host.StartAsync();
+        var connections = host.Services.GetRequiredService<AdlsConnections>();
+        var client = await connections["bronze"].GetBlobContainerClientAsync();
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync()); // re-read once, same key: backing off
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetPropertiesAsync()); // backing off: no read
+
+        _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
+        await connections.RefreshAsync(CancellationToken.None);
+        var readsAfterRefresh = SecretReads();
+        await client.GetPropertiesAsync(); // the back-off has not passed, but the client follows the refreshed value
+        await host.StopAsync();
+
+        Assert.Equal(readsAfterRefresh, SecretReads());
     }
 
     [SkippableFact]
@@ -95,20 +151,22 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task SyncRequest_SasRotatedInVault_HealsWithOneSecretRead()
+    public async Task SyncRequest_SasRotatedInVault_HealsWithOneSecretReadAfterTheBackOff()
     {
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         _server.Vault(_vault).SetSecret("bronze-key", Sas(new StorageSharedKeyCredential(Azurite.Account, OldKey))); // signed with a key Azurite does not have
         using var host = Azurite.Build(OdibiJson($$"""
             "bronze": { "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}",
                         "AuthMode": "SasToken", "KeyVaultName": "{{_vault}}", "SecretName": "bronze-key" }
-            """), _server);
+            """), _server, builder => builder.Services.AddSingleton<TimeProvider>(time));
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
 
         var refused = Assert.Throws<RequestFailedException>(() => client.GetProperties());
         _server.Vault(_vault).SetSecret("bronze-key", Sas(new StorageSharedKeyCredential(Azurite.Account, TestConfiguration.AzuriteKey)));
+        time.Advance(RotatingStorageSecret.InitialBackOff);
         var readsBefore = SecretReads();
         client.GetProperties();
         var readsAfter = SecretReads();

@@ -28,6 +28,37 @@ public sealed class StorageVerifierTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
+    [Fact]
+    public async Task PrefetchAsync_BlockedOnASynchronizationContextWithVerifyStorage_Completes()
+    {
+        await using var storage = new RefusingStorage();
+        // An inline key: nothing to fetch, so the prefetch reaches the storage check on the calling thread.
+        using var host = Azurite.Build(OdibiJson($$"""
+            "dev": { "Account": "{{Azurite.Account}}", "Container": "bronze", "BlobServiceUri": "{{storage.Url}}", "AuthMode": "DirectKey", "AccountKey": "{{TestConfiguration.AzuriteKey}}" }
+            """, prefetch: Verify), _server);
+        var connections = host.Services.GetRequiredService<IAdlsConnections>();
+        var done = new TaskCompletionSource<PrefetchReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            // A UI-style context whose thread is blocked in GetResult: nothing posted to it ever runs.
+            SynchronizationContext.SetSynchronizationContext(new BlockedContext());
+            try
+            {
+                done.SetResult(connections.PrefetchAsync().GetAwaiter().GetResult());
+            }
+            catch (Exception exception)
+            {
+                done.SetException(exception);
+            }
+        }) { IsBackground = true };
+
+        thread.Start();
+        var report = await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, report.Failed);
+        Assert.Equal(1, storage.Requests);
+    }
+
     [SkippableFact]
     public async Task StartAsync_VerifyStorageAllGood_ReportsEveryConnectionReady()
     {
@@ -187,5 +218,12 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class BlockedContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+        }
     }
 }
