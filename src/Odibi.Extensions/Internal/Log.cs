@@ -56,4 +56,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 13, EventName = "StorageSecretRenewFailed", Level = LogLevel.Warning,
         Message = "Storage refused the key or SAS of connection '{Connection}', and reading it again from Key Vault failed: {ErrorType}: {ErrorMessage}")]
     public static partial void StorageSecretRenewFailed(ILogger logger, string connection, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 30, EventName = "ConnectionsConfigured", Level = LogLevel.Information,
+        Message = "Odibi connections: {Names}. Resolve them by these names: IAdlsConnections[\"name\"] or [FromKeyedServices(\"name\")].")]
+    public static partial void ConnectionsConfigured(ILogger logger, string names);
+
+    [LoggerMessage(EventId = 31, EventName = "ConnectionNotKeyed", Level = LogLevel.Warning,
+        Message = "Connection '{Connection}' has no keyed services ([FromKeyedServices(\"{Connection}\")]): it was configured after AddOdibiConnections ran. Call AddOdibiConnections after every configuration source is added; IAdlsConnections[\"{Connection}\"] works either way.")]
+    public static partial void ConnectionNotKeyed(ILogger logger, string connection);
 }
