@@ -6,7 +6,7 @@ using Odibi.Extensions.Tests.Testing;
 
 namespace Odibi.Extensions.Tests.Samples;
 
-/// <summary>The WebApi sample, started in-process against its Development LocalKeyVault.</summary>
+/// <summary>The WebApi sample, started in-process against its LocalKeyVault.</summary>
 public sealed class WebApiTests
 {
     public WebApiTests() => TestThreadPool.EnsureMinThreads();
