@@ -158,9 +158,11 @@ public static class OdibiServiceCollectionExtensions
             {
                 return factory(NoServices.Instance) as IConfiguration;
             }
-            catch (InvalidOperationException)
+#pragma warning disable CA1031 // Whatever the factory throws without services, the names are just unknown here.
+            catch (Exception)
+#pragma warning restore CA1031
             {
-                // The factory needs services: the names are unknown until the container exists.
+                // The factory needs services: the names are unknown until the container exists (the startup log says so).
             }
         }
 

@@ -124,6 +124,32 @@ public class OdibiServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void AddOdibiConnections_ConfigurationFromAFactoryNeedingServices_RegistersWithoutKeyedServices()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(TestConfiguration.FromFile("all-modes.json"));
+        services.AddSingleton<IConfiguration>(provider => provider.GetRequiredService<IConfigurationRoot>());
+
+        services.AddOdibiConnections();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(5, provider.GetRequiredService<IAdlsConnections>().Count);
+        Assert.Null(provider.GetKeyedService<AdlsConnection>("bronze"));
+    }
+
+    [Fact]
+    public void AddOdibiConnections_ConfigurationInstance_KeyedByItsConnectionNames()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(TestConfiguration.FromFile("all-modes.json"));
+
+        services.AddOdibiConnections();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Same(provider.GetRequiredService<IAdlsConnections>()["bronze"], provider.GetRequiredKeyedService<AdlsConnection>("bronze"));
+    }
+
+    [Fact]
     public void AddOdibiConnections_TwiceWithBadValue_ReportsItOnce()
     {
         var configuration = TestConfiguration.OneConnection("""{ "Account": "BAD", "Container": "data", "AuthMode": "ManagedIdentity" }""");
