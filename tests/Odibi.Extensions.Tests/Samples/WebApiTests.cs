@@ -28,6 +28,18 @@ public sealed class WebApiTests
     }
 
     [Fact]
+    public async Task HealthReady_ProductionEnvironment_StillTheLocalVault()
+    {
+        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task HealthReady_OptionalConnectionFailed_DegradedJsonWithError()
     {
         await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("LocalKeyVault:Fail", "partner"));
