@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
-# Packs Odibi.Extensions and Odibi.Extensions.Testing into a temporary feed, builds a fresh console app outside the
-# solution that takes them by version (as users do), and runs it: it must prefetch its secrets and exit 0.
-# Catches a missing dependency, a wrong target or an internal type leaking into the public API.
+# The README is the test: packs Odibi.Extensions and Odibi.Extensions.Testing into a temporary feed, then follows
+# README.md's Install and Configure sections as a new user would — their commands, csproj lines, Program.cs and
+# appsettings.json are extracted from README.md (the blocks marked <!-- readme-check: ... -->), not copied here — and
+# runs the app: it must start with every connection ready. The real-Azure variant the README describes (without the
+# Testing package and the local vault lines) is compiled too. Catches a missing dependency or step, a wrong target, an
+# internal type leaking into the public API, and a README that no longer works as written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+readme="$PWD/README.md"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 version="0.1.0-check.$(date +%s)"   # a new version each run, so no stale copy from the NuGet cache is used
+
+# The fenced block that follows the marker <!-- readme-check: NAME --> in README.md.
+block() {
+  awk -v marker="<!-- readme-check: $1 -->" '
+    $0 == marker { found = 1; next }
+    found == 1 && /^```/ { found = 2; next }
+    found == 2 && /^```/ { exit }
+    found == 2 { print }' "$readme"
+}
+for name in commands csproj Program.cs appsettings.json; do
+  if [ -z "$(block "$name")" ]; then
+    echo "README.md has no block marked <!-- readme-check: $name -->" >&2
+    exit 1
+  fi
+done
 
 for project in src/Odibi.Extensions src/Odibi.Extensions.Testing; do
   dotnet pack "$project" -c Release -o "$work/feed" -p:Version="$version" --nologo -v quiet
 done
 ls "$work/feed"/Odibi.Extensions."$version".nupkg "$work/feed"/Odibi.Extensions.Testing."$version".nupkg >/dev/null
 
-mkdir -p "$work/consumer"
-cat > "$work/consumer/nuget.config" <<XML
+cat > "$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
@@ -25,56 +43,31 @@ cat > "$work/consumer/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat > "$work/consumer/Consumer.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="Odibi.Extensions" Version="$version" />
-    <PackageReference Include="Odibi.Extensions.Testing" Version="$version" />
-    <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
-  </ItemGroup>
-  <ItemGroup>
-    <None Update="appsettings.json" CopyToOutputDirectory="PreserveNewest" />
-  </ItemGroup>
-</Project>
-XML
-cat > "$work/consumer/appsettings.json" <<'JSON'
-{
-  "Logging": { "LogLevel": { "Default": "Warning", "Azure.Core": "Error" } },
-  "Odibi": {
-    "Connections": {
-      "bronze": { "Account": "dlsbronzeprod001", "Container": "bronze", "AuthMode": "KeyVault",
-                  "KeyVaultName": "my-production-kv", "SecretName": "bronze-storage-key" },
-      "silver": { "Account": "dlssilverprod002", "Container": "silver", "AuthMode": "KeyVault",
-                  "KeyVaultName": "my-production-kv", "SecretName": "silver-storage-key" }
-    }
-  }
-}
-JSON
-cat > "$work/consumer/Program.cs" <<'CS'
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Odibi.Extensions;
-using Odibi.Extensions.Testing;
 
-await using var vault = await LocalKeyVault.StartAsync();
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
-vault.SeedSecrets(builder.Configuration);
-builder.Services.AddOdibiConnections().UseLocalKeyVault(vault);
-builder.Services.AddHealthChecks().AddOdibiConnections();
+# The README's commands, as written; only the Odibi packages are pinned to the version just packed.
+block commands | sed -E "s/^(dotnet add package Odibi\.Extensions(\.Testing)?)( |$)/\1 --version $version\3/" > "$work/commands.sh"
+echo "== README commands"
+cat "$work/commands.sh"
+(cd "$work" && bash -euo pipefail commands.sh) >/dev/null
+app="$(find "$work" -mindepth 2 -maxdepth 2 -name '*.csproj' -not -path "$work/feed/*" | head -n 1)"
+[ -n "$app" ] || { echo "the README's commands created no project" >&2; exit 1; }
+dir="$(dirname "$app")"
 
-using var host = builder.Build();
-await host.StartAsync();
-var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch;
-Console.WriteLine($"consumer: {report}, {vault.Credential.Count} token request(s)");
-await host.StopAsync();
-return report is { AllSucceeded: true, Results.Count: 2 } && vault.Credential.Count == 1 ? 0 : 1;
-CS
+# "add to MyLake.csproj, inside <Project>"
+csproj="$(block csproj)"
+awk -v add="$csproj" '/<\/Project>/ { print add } { print }' "$app" > "$app.new" && mv "$app.new" "$app"
+block Program.cs > "$dir/Program.cs"
+block appsettings.json > "$dir/appsettings.json"
 
-dotnet run --project "$work/consumer/Consumer.csproj" --nologo
+echo "== README app (local Key Vault)"
+output="$(cd "$dir" && dotnet run --nologo)"
+echo "$output"
+if ! grep -Eq '^([0-9]+) of \1 connections ready in [0-9]+ ms' <<<"$output"; then
+  echo "the README's app did not report every connection ready" >&2
+  exit 1
+fi
+
+echo "== README app against real Azure (compiled only)"
+(cd "$dir" && dotnet remove package Odibi.Extensions.Testing >/dev/null)
+sed -i -e 's/\.UseLocalKeyVault(vault)//' -e '/^using Odibi.Extensions.Testing;$/d' -e '/\bvault\b/d' "$dir/Program.cs"
+(cd "$dir" && dotnet build --nologo -v quiet -warnaserror)

@@ -1,13 +1,15 @@
 // The medallion data lake of the Python original (bronze, silver, gold, archive, plus an optional partner feed),
 // each connection's key in Key Vault, prefetched in parallel before the app runs.
 //
-//   dotnet run --project samples/Medallion                      local Key Vault (Development), FailFast
+// Local unless asked: however it is started (dotnet run, the built dll, a published binary) it runs against an
+// in-process LocalKeyVault, and no request leaves the machine. --azure uses appsettings.json against Azure instead.
+//
+//   dotnet run --project samples/Medallion                      local Key Vault, FailFast
 //   dotnet run --project samples/Medallion -- --fail silver     silver's secret answers 403: the host does not start
 //   dotnet run --project samples/Medallion -- --fail silver --policy Degrade    starts degraded
 //   dotnet run --project samples/Medallion -- --verify-storage  also opens each container in Azurite
 //                                                               (start it first: eval "$(bash eng/azurite.sh start)")
-//
-// Outside Development (and without --local) it uses appsettings.json and DefaultAzureCredential against Azure.
+//   dotnet run --project samples/Medallion -- --azure           the real vaults, with Odibi:Credential or DefaultAzureCredential
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
@@ -19,10 +21,22 @@ using Microsoft.Extensions.Options;
 using Odibi.Extensions;
 using Odibi.Extensions.Testing;
 
-var sample = SampleArguments.Parse(args);
+if (!SampleArguments.TryParse(args, out var sample, out var usageError))
+{
+    if (usageError is null)
+    {
+        Console.WriteLine(SampleArguments.Usage); // --help
+        return 0;
+    }
+
+    Console.Error.WriteLine(usageError);
+    Console.Error.WriteLine(SampleArguments.Usage);
+    return 64;
+}
+
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
-    Args = sample.HostArguments,
+    Args = [],
     ContentRootPath = AppContext.BaseDirectory, // appsettings.json next to the app, wherever it is run from
 });
 if (sample.Policy is not null)
@@ -30,9 +44,19 @@ if (sample.Policy is not null)
     builder.Configuration["Odibi:Prefetch:Policy"] = sample.Policy;
 }
 
-await using var localVault = sample.Local || builder.Environment.IsDevelopment()
-    ? await StartLocalKeyVaultAsync(builder.Configuration, sample.Fail)
-    : null;
+if (sample.Fail is { } failName && !IsKeyVaultConnection(builder.Configuration, failName))
+{
+    var names = builder.Configuration.GetSection("Odibi:Connections").GetChildren().Where(c => IsKeyVaultConnection(builder.Configuration, c.Key)).Select(c => c.Key);
+    Console.Error.WriteLine($"--fail: '{failName}' is not a connection that reads Key Vault; use one of: {string.Join(", ", names)}.");
+    Console.Error.WriteLine(SampleArguments.Usage);
+    return 64;
+}
+
+Console.WriteLine(sample.Azure
+    ? "Medallion: Azure Key Vault (--azure): the vaults in appsettings.json, signed in with Odibi:Credential or DefaultAzureCredential."
+    : "Medallion: local Key Vault (in-process LocalKeyVault, ~150 ms per request): no request leaves this machine; --azure uses Azure.");
+
+await using var localVault = sample.Azure ? null : await StartLocalKeyVaultAsync(builder.Configuration, sample.Fail);
 if (sample.VerifyStorage && !await UseAzuriteAsync(builder.Configuration, localVault))
 {
     return 4;
@@ -53,12 +77,7 @@ try
 }
 catch (OptionsValidationException exception)
 {
-    Console.Error.WriteLine("The configuration is not valid:");
-    foreach (var failure in exception.Failures)
-    {
-        Console.Error.WriteLine($"  - {failure}");
-    }
-
+    Console.Error.WriteLine(exception.Message); // one problem per line
     return 2;
 }
 catch (OdibiPrefetchException exception)
@@ -68,7 +87,7 @@ catch (OdibiPrefetchException exception)
 }
 
 var connections = host.Services.GetRequiredService<IAdlsConnections>();
-PrintPrefetch(connections.LastPrefetch, localVault is null ? "Azure Key Vault" : $"local Key Vault at {localVault.Endpoint}");
+PrintPrefetch(connections.LastPrefetch, localVault);
 
 var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 Console.WriteLine($"Health: {health.Status} ({health.Entries["odibi-connections"].Description})");
@@ -106,7 +125,7 @@ static async Task<bool> UseAzuriteAsync(IConfiguration configuration, LocalKeyVa
     var url = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL");
     if (url is null || vault is null)
     {
-        Console.Error.WriteLine("--verify-storage needs Azurite and the local Key Vault: run eval \"$(bash eng/azurite.sh start)\" first, in Development.");
+        Console.Error.WriteLine("--verify-storage needs Azurite and the local Key Vault (not --azure): run eval \"$(bash eng/azurite.sh start)\" first.");
         return false;
     }
 
@@ -137,14 +156,19 @@ static async Task<LocalKeyVault> StartLocalKeyVaultAsync(IConfiguration configur
     if (failConnection is not null)
     {
         var connection = configuration.GetSection($"Odibi:Connections:{failConnection}");
-        vault.Vault(connection["KeyVaultName"] ?? throw new ArgumentException($"--fail: no Key Vault connection named '{failConnection}'."))
-            .InjectFault(connection["SecretName"]!, LocalKeyVaultFault.Status(403).Always());
+        vault.Vault(connection["KeyVaultName"]!).InjectFault(connection["SecretName"]!, LocalKeyVaultFault.Status(403).Always());
     }
 
     return vault;
 }
 
-static void PrintPrefetch(PrefetchReport? report, string source)
+static bool IsKeyVaultConnection(IConfiguration configuration, string name)
+{
+    var connection = configuration.GetSection($"Odibi:Connections:{name}");
+    return connection.Exists() && connection["KeyVaultName"] is { Length: > 0 } && connection["SecretName"] is { Length: > 0 };
+}
+
+static void PrintPrefetch(PrefetchReport? report, LocalKeyVault? vault)
 {
     if (report is null)
     {
@@ -152,19 +176,24 @@ static void PrintPrefetch(PrefetchReport? report, string source)
         return;
     }
 
-    Console.WriteLine($"Prefetched from {source}:");
     Console.WriteLine();
     Console.WriteLine($"  {"connection",-10} {"account",-18} {"vault / secret",-40} {"status",-7} {"ms",6}");
     foreach (var result in report.Results)
     {
-        var secret = $"{result.KeyVaultUri?.Host.Split('.')[0]}/{result.SecretName}";
+        var secret = result.KeyVaultUri is null ? "(identity token)" : $"{result.KeyVaultUri.Host.Split('.')[0]}/{result.SecretName}";
         Console.WriteLine($"  {result.ConnectionName,-10} {result.Account,-18} {secret,-40} {(result.Success ? "ok" : "FAILED"),-7} {result.Duration.TotalMilliseconds,6:F0}");
     }
 
-    var sequential = report.Results.Sum(r => r.Duration.TotalMilliseconds);
     Console.WriteLine();
-    Console.WriteLine($"  {report.Succeeded} of {report.Results.Count} ready in {report.Elapsed.TotalMilliseconds:F0} ms " +
-                      $"(one after another: ~{sequential:F0} ms, {sequential / Math.Max(1, report.Elapsed.TotalMilliseconds):F1}x faster)");
+    Console.WriteLine($"  {report}");
+    if (vault is not null)
+    {
+        // What the time bought, counted by the local vault: one token, and one request per secret plus one challenge per vault.
+        var secrets = report.Results.Where(r => r.SecretName is not null).Select(r => (r.KeyVaultUri, r.SecretName)).Distinct().Count();
+        Console.WriteLine($"  {vault.Credential.Count} token request(s), {vault.Requests.Count} Key Vault requests (one per vault first, to learn its challenge) for {secrets} distinct secrets, " +
+                          "all in parallel (the benchmark: tests/Odibi.Extensions.Benchmarks, README Performance).");
+    }
+
     foreach (var failure in report.Results.Where(r => !r.Success))
     {
         Console.WriteLine($"  ! {failure.Error?.Message}");
@@ -173,26 +202,52 @@ static void PrintPrefetch(PrefetchReport? report, string source)
     Console.WriteLine();
 }
 
-/// <summary>The sample's own switches; everything else goes to the host (e.g. --environment Production).</summary>
-internal sealed record SampleArguments(bool Local, string? Fail, string? Policy, bool VerifyStorage, string[] HostArguments)
+/// <summary>The sample's switches. Anything else is refused with the usage line.</summary>
+internal sealed record SampleArguments(bool Azure, string? Fail, string? Policy, bool VerifyStorage)
 {
-    public static SampleArguments Parse(string[] args)
+    public const string Usage =
+        "usage: Medallion [--azure] [--fail <connection>] [--policy FailFast|Degrade|Background] [--verify-storage]";
+
+    public static bool TryParse(string[] args, out SampleArguments arguments, out string? error)
     {
-        bool local = false, verifyStorage = false;
+        bool azure = false, verifyStorage = false;
         string? fail = null, policy = null;
-        var rest = new List<string>();
+        arguments = new SampleArguments(false, null, null, false);
+        error = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "--local": local = true; break;
+                case "--azure": azure = true; break;
                 case "--verify-storage": verifyStorage = true; break;
-                case "--fail" when i + 1 < args.Length: fail = args[++i]; break;
-                case "--policy" when i + 1 < args.Length: policy = args[++i]; break;
-                default: rest.Add(args[i]); break;
+                case "--fail" or "--policy" when i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal):
+                    error = $"{args[i]} needs a value.";
+                    return false;
+                case "--fail": fail = args[++i]; break;
+                case "--policy":
+                    policy = args[++i];
+                    if (!Enum.TryParse<PrefetchPolicy>(policy, ignoreCase: true, out _))
+                    {
+                        error = $"--policy '{policy}' is not a policy.";
+                        return false;
+                    }
+
+                    break;
+                case "-h" or "--help":
+                    return false;
+                default:
+                    error = $"'{args[i]}' is not an option.";
+                    return false;
             }
         }
 
-        return new SampleArguments(local, fail, policy, verifyStorage, [.. rest]);
+        if (azure && (fail is not null || verifyStorage))
+        {
+            error = "--fail and --verify-storage work with the local Key Vault only, not with --azure.";
+            return false;
+        }
+
+        arguments = new SampleArguments(azure, fail, policy, verifyStorage);
+        return true;
     }
 }

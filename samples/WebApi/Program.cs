@@ -1,13 +1,21 @@
 // A minimal API whose storage connections are ready before it serves: /health/live, /health/ready, /connections.
-// In Development it runs against an in-process LocalKeyVault (LocalKeyVault:Fail=<connection> injects a 403).
+// Local unless asked: it runs against an in-process LocalKeyVault however it is started (LocalKeyVault:Fail=<connection>
+// injects a 403); --azure uses the vaults in appsettings.json with Odibi:Credential or DefaultAzureCredential.
+//
+//   dotnet run --project samples/WebApi          then: curl http://127.0.0.1:5080/health/ready
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Odibi.Extensions;
 using Odibi.Extensions.Testing;
 using WebApi;
 
-var builder = WebApplication.CreateBuilder(args);
+var azure = args.Contains("--azure");
+var builder = WebApplication.CreateBuilder([.. args.Where(a => a != "--azure")]);
+var local = !azure && builder.Configuration.GetValue("LocalKeyVault:Enabled", true);
+Console.WriteLine(local
+    ? "WebApi: local Key Vault (in-process LocalKeyVault): no request leaves this machine; --azure uses Azure."
+    : "WebApi: Azure Key Vault: the vaults in appsettings.json, signed in with Odibi:Credential or DefaultAzureCredential.");
 
-if (builder.Configuration.GetValue("LocalKeyVault:Enabled", builder.Environment.IsDevelopment()))
+if (local)
 {
     var vault = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { Latency = TimeSpan.FromMilliseconds(150) });
     builder.Services.AddSingleton(vault); // stopped with the app

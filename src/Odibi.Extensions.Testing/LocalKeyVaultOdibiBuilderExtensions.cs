@@ -8,7 +8,10 @@ public static class LocalKeyVaultOdibiBuilderExtensions
 {
     /// <summary>
     /// Makes every Key Vault client of the connections talk to <paramref name="vault"/> (keeping the configured vault
-    /// names, which select the <see cref="LocalVault"/>) and authenticate with <see cref="LocalKeyVault.Credential"/>.
+    /// names, which select the <see cref="LocalVault"/>), and makes every credential the connections use
+    /// <see cref="LocalKeyVault.Credential"/>: Key Vault's, and the storage credential of
+    /// <see cref="AdlsAuthMode.ManagedIdentity"/> and <see cref="AdlsAuthMode.ServicePrincipal"/> connections. No token
+    /// request leaves the machine.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
     /// <param name="vault">The running server.</param>
@@ -19,6 +22,7 @@ public static class LocalKeyVaultOdibiBuilderExtensions
         ArgumentNullException.ThrowIfNull(vault);
         builder.ConfigureSecretClient(vault.ConfigureClientOptions);
         builder.UseCredential(vault.Credential);
+        builder.UseStorageCredential(vault.Credential);
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
-using Odibi.Extensions.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Odibi.Extensions.Testing;
 
@@ -20,8 +21,7 @@ public static class LocalKeyVaultSeedExtensions
         ArgumentNullException.ThrowIfNull(vault);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        var options = new OdibiOptions();
-        OdibiConfigurationReader.Read(OdibiConfigurationReader.SelectSection(configuration), options, configuration as IConfigurationRoot);
+        var options = Read(configuration);
         var created = new List<string>();
         foreach (var connection in options.Connections.Values)
         {
@@ -46,6 +46,24 @@ public static class LocalKeyVaultSeedExtensions
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// Reads the connections as the app will, through <c>AddOdibiConnections</c>'s own configure steps, without
+    /// validating them (validation is the app's start, with its full message).
+    /// </summary>
+    private static OdibiOptions Read(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddOdibiConnections(configuration);
+        using var provider = services.BuildServiceProvider();
+        var options = new OdibiOptions();
+        foreach (var configure in provider.GetServices<IConfigureOptions<OdibiOptions>>())
+        {
+            configure.Configure(options);
+        }
+
+        return options;
     }
 
     private static string Random(int bytes) => Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes));

@@ -10,17 +10,36 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class OdibiConnectionsBuilderExtensions
 {
     /// <summary>
-    /// Uses <paramref name="credential"/> for every Key Vault and identity-based storage connection, instead of the one
-    /// built from <c>Odibi:Credential</c> (or the default <c>DefaultAzureCredential</c>).
+    /// Uses <paramref name="credential"/> to read Key Vault, instead of the one built from <c>Odibi:Credential</c> (or the
+    /// default <c>DefaultAzureCredential</c>). <see cref="AdlsAuthMode.ManagedIdentity"/> connections without a
+    /// <c>ClientId</c> use it for storage too; see <see cref="UseStorageCredential"/> for the others.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
-    /// <param name="credential">The credential shared by all vaults and connections.</param>
+    /// <param name="credential">The credential shared by all vaults.</param>
     /// <returns>The same builder.</returns>
     public static IOdibiConnectionsBuilder UseCredential(this IOdibiConnectionsBuilder builder, TokenCredential credential)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(credential);
         builder.Services.Configure<OdibiClientSettings>(settings => settings.Credential = credential);
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses <paramref name="credential"/> for the storage requests of every <see cref="AdlsAuthMode.ManagedIdentity"/> and
+    /// <see cref="AdlsAuthMode.ServicePrincipal"/> connection (tests, special clouds), instead of the default rule: a
+    /// service principal signs in as its own <c>TenantId</c> / <c>ClientId</c> with its client secret; a managed identity
+    /// with a <c>ClientId</c> is that user-assigned identity; a managed identity without one uses the app's credential
+    /// (<see cref="UseCredential"/>, <c>Odibi:Credential</c>, or <c>DefaultAzureCredential</c>).
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
+    /// <param name="credential">The credential every identity-based connection uses for storage.</param>
+    /// <returns>The same builder.</returns>
+    public static IOdibiConnectionsBuilder UseStorageCredential(this IOdibiConnectionsBuilder builder, TokenCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(credential);
+        builder.Services.Configure<OdibiClientSettings>(settings => settings.StorageCredential = credential);
         return builder;
     }
 

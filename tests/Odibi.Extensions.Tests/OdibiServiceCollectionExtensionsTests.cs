@@ -124,6 +124,32 @@ public class OdibiServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void AddOdibiConnections_ConfigurationFromAFactoryNeedingServices_RegistersWithoutKeyedServices()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(TestConfiguration.FromFile("all-modes.json"));
+        services.AddSingleton<IConfiguration>(provider => provider.GetRequiredService<IConfigurationRoot>());
+
+        services.AddOdibiConnections();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(5, provider.GetRequiredService<IAdlsConnections>().Count);
+        Assert.Null(provider.GetKeyedService<AdlsConnection>("bronze"));
+    }
+
+    [Fact]
+    public void AddOdibiConnections_ConfigurationInstance_KeyedByItsConnectionNames()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(TestConfiguration.FromFile("all-modes.json"));
+
+        services.AddOdibiConnections();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Same(provider.GetRequiredService<IAdlsConnections>()["bronze"], provider.GetRequiredKeyedService<AdlsConnection>("bronze"));
+    }
+
+    [Fact]
     public void AddOdibiConnections_TwiceWithBadValue_ReportsItOnce()
     {
         var configuration = TestConfiguration.OneConnection("""{ "Account": "BAD", "Container": "data", "AuthMode": "ManagedIdentity" }""");
@@ -133,7 +159,7 @@ public class OdibiServiceCollectionExtensionsTests
 
         var exception = Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<OdibiOptions>>().Value);
 
-        Assert.Single(exception.Failures);
+        Assert.Single(TestConfiguration.Problems(exception));
     }
 
     [Fact]
@@ -147,10 +173,31 @@ public class OdibiServiceCollectionExtensionsTests
 
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal(3, exception.Failures.Count());
+        Assert.Equal(3, TestConfiguration.Problems(exception).Count);
         Assert.Contains("Odibi:Connections:bronze:Account 'Bronze_Store' is not a valid storage account name: use 3-24 lowercase letters and digits.", exception.Message, StringComparison.Ordinal);
         Assert.Contains("Odibi:Connections:bronze:SecretName is missing", exception.Message, StringComparison.Ordinal);
         Assert.Contains("Odibi:Connections:silver:AuthMode 'Keyvalt' is not valid: use one of KeyVault, DirectKey, SasToken, ServicePrincipal, ManagedIdentity.", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_BadConfiguration_MessageListsOneProblemPerLine()
+    {
+        using var host = BuildHost("""
+            { "Odibi": { "Connections": {
+                "bronze": { "Account": "Bronze_Store", "Container": "bronze", "AuthMode": "KeyVault", "KeyVaultName": "my-production-kv", "SecretName": "k" },
+                "silver": { "Account": "silver001", "Container": "silver", "AuthMode": "Keyvalt" } } } }
+            """);
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var lines = exception.Message.Split(Environment.NewLine);
+        Assert.Equal("The Odibi configuration has 2 problems:", lines[0]);
+        Assert.Equal(
+            [
+                "Odibi:Connections:bronze:Account 'Bronze_Store' is not a valid storage account name: use 3-24 lowercase letters and digits.",
+                "Odibi:Connections:silver:AuthMode 'Keyvalt' is not valid: use one of KeyVault, DirectKey, SasToken, ServicePrincipal, ManagedIdentity.",
+            ],
+            lines.Skip(1).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -203,7 +250,7 @@ public class OdibiServiceCollectionExtensionsTests
 
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        var failure = Assert.Single(exception.Failures);
+        var failure = Assert.Single(TestConfiguration.Problems(exception));
         Assert.StartsWith("Odibi:Connections:dev:AuthMode DirectKey is rejected in Production", failure, StringComparison.Ordinal);
         Assert.Contains("use AuthMode KeyVault", failure, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, exception.Message, StringComparison.Ordinal);

@@ -69,6 +69,7 @@ internal sealed class AdlsConnections : IAdlsConnections
             report = await _verifier.VerifyAfterPrefetchAsync(_ordered, report, cancellationToken).ConfigureAwait(false);
         }
 
+        report = report.WithNothingToFetch(_ordered);
         _lastPrefetch = report;
         return report;
     }

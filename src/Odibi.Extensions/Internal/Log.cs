@@ -68,4 +68,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 16, EventName = "FetchTimeoutAboveStartupTimeout", Level = LogLevel.Warning,
         Message = "{Root}:Prefetch:FetchTimeout ({FetchTimeout}) is longer than {Root}:Prefetch:StartupTimeout ({StartupTimeout}): a slow secret fails the startup wait before its own timeout. Lower FetchTimeout or raise StartupTimeout.")]
     public static partial void FetchTimeoutAboveStartupTimeout(ILogger logger, string root, TimeSpan fetchTimeout, TimeSpan startupTimeout);
+
+    [LoggerMessage(EventId = 30, EventName = "ConnectionsConfigured", Level = LogLevel.Information,
+        Message = "Odibi connections: {Names}. Resolve them by these names: IAdlsConnections[\"name\"] or [FromKeyedServices(\"name\")].")]
+    public static partial void ConnectionsConfigured(ILogger logger, string names);
+
+    [LoggerMessage(EventId = 31, EventName = "ConnectionNotKeyed", Level = LogLevel.Warning,
+        Message = "Connection '{Connection}' has no keyed services ([FromKeyedServices(\"{Connection}\")]): it was configured after AddOdibiConnections ran. Call AddOdibiConnections after every configuration source is added; IAdlsConnections[\"{Connection}\"] works either way.")]
+    public static partial void ConnectionNotKeyed(ILogger logger, string connection);
 }

@@ -10,6 +10,9 @@ internal sealed class OdibiClientSettings
 {
     public TokenCredential? Credential { get; set; }
 
+    /// <summary>The storage credential of every identity-based connection, when code supplies one.</summary>
+    public TokenCredential? StorageCredential { get; set; }
+
     public List<Action<SecretClientOptions>> ConfigureSecretClient { get; } = [];
 
     public List<Action<BlobClientOptions>> ConfigureBlobClient { get; } = [];

@@ -50,7 +50,17 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
             errors.Add($"{root}:Refresh:Interval '{interval}' is out of range: use 00:00:01 to 49.00:00:00, e.g. 01:00:00, or remove it to turn refresh off.");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Distinct());
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Describe(root, [.. errors.Distinct()]));
+    }
+
+    /// <summary>
+    /// One failure with one problem per line: <see cref="OptionsValidationException.Message"/> joins failures on one
+    /// line, so an app that lets the exception go unhandled would otherwise print every problem run together.
+    /// </summary>
+    internal static string Describe(string root, IReadOnlyList<string> problems)
+    {
+        var heading = problems.Count == 1 ? $"The {root} configuration has a problem:" : $"The {root} configuration has {problems.Count} problems:";
+        return string.Join(Environment.NewLine, [heading, .. problems]);
     }
 
     private void ValidateConnection(AdlsConnectionOptions c, string path, bool rejectDirectKey, List<string> errors)

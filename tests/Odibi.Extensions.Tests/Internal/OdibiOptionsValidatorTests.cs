@@ -143,7 +143,7 @@ public class OdibiOptionsValidatorTests
             options.Prefetch.Policy = (PrefetchPolicy)9;
         });
 
-        var failures = Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<OdibiOptions>>().Value).Failures.ToList();
+        var failures = TestConfiguration.Problems(Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<OdibiOptions>>().Value));
 
         Assert.Contains(failures, f => f.StartsWith("Odibi:Connections:' ' is not a valid connection name", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Odibi:Connections:nulls is null", StringComparison.Ordinal));
@@ -199,7 +199,7 @@ public class OdibiOptionsValidatorTests
         services.AddOdibiConnections(configuration);
         using var provider = services.BuildServiceProvider();
         var exception = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<OdibiOptions>>().Value);
-        return exception.Failures.ToList();
+        return TestConfiguration.Problems(exception);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using Odibi.Extensions.Tests.Testing;
 
 namespace Odibi.Extensions.Tests.Samples;
 
-/// <summary>The WebApi sample, started in-process against its Development LocalKeyVault.</summary>
+/// <summary>The WebApi sample, started in-process against its LocalKeyVault.</summary>
 public sealed class WebApiTests
 {
     public WebApiTests() => TestThreadPool.EnsureMinThreads();
@@ -25,6 +25,18 @@ public sealed class WebApiTests
         var data = json.GetProperty("entries").GetProperty("odibi-connections").GetProperty("data");
         Assert.Equal(["bronze", "partner", "silver"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.All(data.EnumerateObject(), p => Assert.Equal("Ready", p.Value.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task HealthReady_ProductionEnvironment_StillTheLocalVault()
+    {
+        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

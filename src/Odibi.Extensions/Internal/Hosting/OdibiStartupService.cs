@@ -18,7 +18,8 @@ internal sealed class OdibiStartupService(
     TimeProvider time,
     ILogger<OdibiStartupService> logger,
     IHostEnvironment? environment = null,
-    AzureEventSourceLogForwarder? azureLogs = null) : IHostedLifecycleService, IDisposable
+    AzureEventSourceLogForwarder? azureLogs = null,
+    OdibiKeyedConnections? keyed = null) : IHostedLifecycleService, IDisposable
 {
     /// <summary>The first wait before a failed required connection is retried.</summary>
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -64,6 +65,7 @@ internal sealed class OdibiStartupService(
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        LogNames();
         if (environment?.IsProduction() == true)
         {
             foreach (var connection in connections.Where(c => c.AuthMode == AdlsAuthMode.DirectKey))
@@ -107,6 +109,16 @@ internal sealed class OdibiStartupService(
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Names the connections, so a mistyped name (keyed services answer null for it) can be spotted in the log.</summary>
+    private void LogNames()
+    {
+        Log.ConnectionsConfigured(logger, string.Join(", ", connections.Select(c => c.Name)));
+        foreach (var connection in connections.Where(c => keyed?.Names.Contains(c.Name) != true))
+        {
+            Log.ConnectionNotKeyed(logger, connection.Name);
+        }
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {

@@ -43,6 +43,9 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         Assert.Contains($"Connection 'gold' (account gold001) could not read secret 'gold-key' from https://{_vault}.vault.azure.net/: 404 SecretNotFound", exception.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, exception.ToString(), StringComparison.Ordinal);
         Assert.Equal(ConnectionStatus.Ready, host.Services.GetRequiredService<IAdlsConnections>()["bronze"].Status);
+        var lines = exception.Message.Split(Environment.NewLine);
+        Assert.True(lines.Length == 4, exception.Message); // heading, one line per failed connection, the fix
+        Assert.Equal(["  - Connection 'gold'", "  - Connection 'silver'"], lines[1..3].Select(l => l[..l.IndexOf("' ", StringComparison.Ordinal)] + "'").Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
@@ -32,7 +35,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
 
         var connection = host.Services.GetRequiredKeyedService<AdlsConnection>("bronze");
         var service = host.Services.GetRequiredKeyedService<BlobServiceClient>("bronze");
-        var container = host.Services.GetRequiredKeyedService<BlobContainerClient>("BRONZE");
+        var container = host.Services.GetRequiredKeyedService<BlobContainerClient>("bronze");
         var reader = host.Services.GetRequiredService<BronzeReader>();
         await host.StopAsync();
 
@@ -53,26 +56,106 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
         Assert.Null(host.Services.GetService<AdlsConnection>());
     }
 
-    [Fact]
-    public void GetRequiredKeyedService_UnknownName_ThrowsListingConfiguredNames()
+    [Theory]
+    [InlineData("gold")]
+    [InlineData("BRONZE")]
+    [InlineData(42)]
+    public void GetKeyedService_NotAConnectionName_ReturnsNull(object key)
     {
         using var host = BuildHost("http://127.0.0.1:10000/devstoreaccount1", "bronze");
 
-        var error = Assert.Throws<KeyNotFoundException>(() => host.Services.GetRequiredKeyedService<BlobContainerClient>("gold"));
+        Assert.Null(host.Services.GetKeyedService<AdlsConnection>(key));
+        Assert.Null(host.Services.GetKeyedService<BlobServiceClient>(key));
+        Assert.Null(host.Services.GetKeyedService<BlobContainerClient>(key));
+        var isKeyed = host.Services.GetRequiredService<IServiceProviderIsKeyedService>();
+        Assert.False(isKeyed.IsKeyedService(typeof(BlobContainerClient), key));
+        Assert.True(isKeyed.IsKeyedService(typeof(BlobContainerClient), "bronze"));
+    }
 
-        Assert.Equal(
-            "No Odibi connection is named 'gold'. Configured connections: bronze, silver. Fix the name, or add the connection under Odibi:Connections:gold.",
-            error.Message);
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GetKeyedService_AnotherLibrarysRegistrations_BothServeTheirKeys(bool odibiFirst)
+    {
+        var exact = new BlobServiceClient(new Uri("http://127.0.0.1:10000/exact"));
+        var anyKey = new BlobContainerClient(new Uri("http://127.0.0.1:10000/any/container"));
+        var anyKeyService = new BlobServiceClient(new Uri("http://127.0.0.1:10000/any"));
+        void AddOtherLibrary(IServiceCollection services)
+        {
+            services.AddKeyedSingleton("reports", exact);
+            services.AddKeyedSingleton<BlobServiceClient>(KeyedService.AnyKey, (_, _) => anyKeyService);
+            services.AddKeyedSingleton<BlobContainerClient>(KeyedService.AnyKey, (_, _) => anyKey);
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"))));
+        if (!odibiFirst)
+        {
+            AddOtherLibrary(builder.Services);
+        }
+
+        builder.Services.AddOdibiConnections().UseLocalKeyVault(_server);
+        if (odibiFirst)
+        {
+            AddOtherLibrary(builder.Services);
+        }
+
+        using var host = builder.Build();
+
+        Assert.Equal(new Uri("https://bronze001.blob.core.windows.net/"), host.Services.GetRequiredKeyedService<BlobServiceClient>("bronze").Uri);
+        Assert.Equal("data", host.Services.GetRequiredKeyedService<BlobContainerClient>("bronze").Name);
+        Assert.Same(exact, host.Services.GetRequiredKeyedService<BlobServiceClient>("reports"));
+        Assert.Same(anyKeyService, host.Services.GetRequiredKeyedService<BlobServiceClient>("archive"));
+        Assert.Same(anyKey, host.Services.GetRequiredKeyedService<BlobContainerClient>("reports"));
     }
 
     [Fact]
-    public void GetRequiredKeyedService_KeyNotAString_ThrowsSayingConnectionsAreKeyedByName()
+    public async Task StartAsync_ConnectionNames_LoggedForSpottingATypo()
     {
         using var host = BuildHost("http://127.0.0.1:10000/devstoreaccount1", "bronze");
+        await host.StartAsync();
+        await host.StopAsync();
 
-        var error = Assert.Throws<KeyNotFoundException>(() => host.Services.GetRequiredKeyedService<BlobServiceClient>(42));
+        var names = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "ConnectionsConfigured");
+        Assert.StartsWith("Odibi connections: bronze, silver.", names.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "ConnectionNotKeyed");
+    }
 
-        Assert.Contains("keyed by their name", error.Message, StringComparison.Ordinal);
+    [Fact]
+    public async Task StartAsync_ConnectionConfiguredAfterRegistration_WarnsItHasNoKeyedServices()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddFakeLogging();
+        builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"))));
+        builder.Services.AddOdibiConnections().UseLocalKeyVault(_server);
+        builder.Configuration["Odibi:Connections:late:Account"] = "late001";
+        builder.Configuration["Odibi:Connections:late:Container"] = "data";
+        builder.Configuration["Odibi:Connections:late:AuthMode"] = "DirectKey";
+        builder.Configuration["Odibi:Connections:late:AccountKey"] = TestConfiguration.AzuriteKey;
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.Null(host.Services.GetKeyedService<AdlsConnection>("late"));
+        Assert.NotNull(host.Services.GetRequiredService<IAdlsConnections>()["late"]);
+        var warning = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "ConnectionNotKeyed");
+        Assert.Contains("Connection 'late' has no keyed services", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GetKeyedService_ConnectionsInCode_KeyedByTheirNames()
+    {
+        var services = new ServiceCollection();
+        services.AddOdibiConnections(options => options.Connections["dev"] = new AdlsConnectionOptions
+        {
+            Account = "dev001", Container = "data", AuthMode = AdlsAuthMode.DirectKey, AccountKey = TestConfiguration.AzuriteKey,
+        });
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal("dev001", provider.GetRequiredKeyedService<AdlsConnection>("dev").Account);
+        Assert.Null(provider.GetKeyedService<AdlsConnection>("prod"));
     }
 
     [Fact]
