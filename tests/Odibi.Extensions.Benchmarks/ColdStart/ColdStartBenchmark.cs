@@ -44,6 +44,12 @@ internal static class ColdStartBenchmark
             executables[mode] = await PublishAsync(root, mode);
         }
 
+        if (settings.QuietLoad is { } quiet)
+        {
+            await WaitForLoadAsync(quiet);
+        }
+
+        var loadAtStart = LoadAverage();
         await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions
         {
             Latency = Scenario.Latency - Scenario.Jitter,
@@ -79,7 +85,8 @@ internal static class ColdStartBenchmark
 
         var aotSize = settings.Modes.Contains(PublishMode.NativeAot) ? new FileInfo(executables[PublishMode.NativeAot]).Length : (long?)null;
         var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
-                      $".NET {Environment.Version}), {total.Elapsed.TotalMinutes:F1} min.";
+                      $".NET {Environment.Version}), {total.Elapsed.TotalMinutes:F1} min including the publishing; " +
+                      $"1-minute load average {loadAtStart} before the first launch, {LoadAverage()} after the last.";
         var checks = ColdStartReport.Checks(cells);
         var markdown = ColdStartReport.Write(cells, checks, heading, settings.Launches, aotSize);
         Console.WriteLine(markdown);
@@ -202,6 +209,26 @@ internal static class ColdStartBenchmark
         using var client = new HttpClient(handler);
         using var response = await client.GetAsync(endpoint);
         return hash ?? throw new InvalidOperationException($"No certificate was presented at {endpoint}.");
+    }
+
+    /// <summary>Gets the 1-minute load average (Linux), or "n/a".</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private static async Task WaitForLoadAsync(double quiet)
+    {
+        var waited = Stopwatch.StartNew();
+        while (double.TryParse(LoadAverage(), CultureInfo.InvariantCulture, out var load) && load >= quiet)
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(30))
+            {
+                Console.Error.WriteLine($"cold start: the load stayed at or above {quiet} for 30 minutes; measuring anyway (load {load}).");
+                return;
+            }
+
+            Console.Error.WriteLine($"cold start: 1-minute load {load}, waiting for < {quiet}");
+            await Task.Delay(TimeSpan.FromSeconds(10));
+        }
     }
 
     private static string FindRepositoryRoot()

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Odibi.Extensions.Benchmarks.ColdStart;
 
-/// <summary>The command line of <c>--cold-start</c>: <c>[--launches N] [--out FILE.md] [--modes jit,r2r,aot] [--quick]</c>.</summary>
+/// <summary>The command line of <c>--cold-start</c>: <c>[--launches N] [--out FILE.md] [--modes jit,r2r,aot] [--wait-for-load L] [--quick]</c>.</summary>
 internal sealed record ColdStartSettings
 {
     /// <summary>Measured launches per cell, after one launch per publish mode that is not counted.</summary>
@@ -12,6 +12,9 @@ internal sealed record ColdStartSettings
 
     /// <summary>Writes the section into this file (docs/performance.md), replacing an earlier one.</summary>
     public string? OutFile { get; init; }
+
+    /// <summary>Before the first launch, waits (up to 30 minutes) until the 1-minute load average is below this.</summary>
+    public double? QuietLoad { get; init; }
 
     /// <summary>The CI smoke: JIT only, one launch per host, counts checked, nothing written.</summary>
     public bool Quick { get; init; }
@@ -27,6 +30,7 @@ internal sealed record ColdStartSettings
                 "--cold-start" => settings,
                 "--launches" => settings with { Launches = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--out" => settings with { OutFile = Next() },
+                "--wait-for-load" => settings with { QuietLoad = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--modes" => settings with { Modes = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(PublishModes.Parse)] },
                 "--quick" => settings with { Quick = true, Launches = 1, Modes = [PublishMode.Jit] },
                 "--help" or "-h" => throw new ArgumentException(Usage),
@@ -39,5 +43,5 @@ internal sealed record ColdStartSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- --cold-start [--launches N (default 11)] " +
-        "[--modes jit,r2r,aot (default all)] [--out docs/performance.md] [--quick (CI smoke: JIT, one launch each, counts only)]";
+        "[--modes jit,r2r,aot (default all)] [--out docs/performance.md] [--wait-for-load 1.5 (start launching once the 1-minute load is below)] [--quick (CI smoke: JIT, one launch each, counts only)]";
 }
