@@ -15,13 +15,14 @@ using Odibi.Extensions.ColdStart;
 
 var settings = ColdStartArguments.Parse(args);
 var marks = new StartupMarks();
+var credential = new DelayedTokenCredential(TimeSpan.FromMilliseconds(settings.TokenMs));
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddInMemoryCollection(settings.Configuration());
 if (settings.Connections > 0)
 {
     builder.Services.AddOdibiConnections()
-        .UseCredential(new DelayedTokenCredential(TimeSpan.FromMilliseconds(settings.TokenMs)))
+        .UseCredential(credential)
         .ConfigureSecretClient(options => LocalVaultRoute.Configure(options, settings.Vault!, settings.Pin!));
 }
 
@@ -39,6 +40,7 @@ if (settings.Connections > 0)
     ready = report?.Succeeded ?? 0;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: prefetch-ms {report?.Elapsed.TotalMilliseconds:F1}"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: prefetch-done {marks.PrefetchDone}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: token-requests {credential.Count}"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: host-started {marks.HostStarted}"));

@@ -18,7 +18,7 @@ internal sealed record ColdStartHost(int Connections, double TokenMs)
 }
 
 /// <summary>One launch: times from process launch, and the vault requests it made.</summary>
-internal sealed record ColdStartLaunch(double? PrefetchDoneMs, double HostStartedMs, double? PrefetchMs, int VaultRequests);
+internal sealed record ColdStartLaunch(double? PrefetchDoneMs, double HostStartedMs, double? PrefetchMs, int VaultRequests, int TokenRequests);
 
 /// <summary>The launches of one host in one publish mode.</summary>
 internal sealed record ColdStartCell(ColdStartHost Host, PublishMode Mode, List<ColdStartLaunch> Launches);
@@ -164,7 +164,8 @@ internal static class ColdStartBenchmark
             values.TryGetValue("prefetch-done", out var done) ? SinceLaunch(done) : null,
             SinceLaunch(started),
             values.TryGetValue("prefetch-ms", out var prefetch) ? double.Parse(prefetch, CultureInfo.InvariantCulture) : null,
-            server.Requests.Count(r => string.Equals(r.VaultName, vaultName, StringComparison.OrdinalIgnoreCase)));
+            server.Requests.Count(r => string.Equals(r.VaultName, vaultName, StringComparison.OrdinalIgnoreCase)),
+            values.TryGetValue("token-requests", out var tokens) ? int.Parse(tokens, CultureInfo.InvariantCulture) : 0);
     }
 
     private static async Task<string> PublishAsync(string root, PublishMode mode)
