@@ -76,5 +76,5 @@ internal sealed record BenchmarkSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- [--quick] [--out FILE.md] [--plot FILE.png] " +
-        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...]";
+        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...]; or --cold-start (process cold start, see --cold-start --help)";
 }

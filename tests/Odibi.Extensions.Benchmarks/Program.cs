@@ -5,6 +5,7 @@ using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Odibi.Extensions.Benchmarks.ColdStart;
 using Odibi.Extensions.Testing;
 
 namespace Odibi.Extensions.Benchmarks;
@@ -20,6 +21,11 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--cold-start"))
+        {
+            return await RunColdStartAsync(args);
+        }
+
         BenchmarkSettings settings;
         try
         {
@@ -55,6 +61,36 @@ internal static class Program
             Console.Error.WriteLine($"The quick benchmark did not complete within {QuickDeadline.TotalMinutes:F0} minutes.");
             Environment.Exit(3);
             return 3;
+        }
+    }
+
+    private static async Task<int> RunColdStartAsync(string[] args)
+    {
+        ColdStartSettings settings;
+        try
+        {
+            settings = ColdStartSettings.Parse(args);
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 2;
+        }
+
+        // In CI a hang must fail the run, not hold it until CI's own time limit.
+        try
+        {
+            return await ColdStartBenchmark.RunAsync(settings).WaitAsync(settings.Quick ? QuickDeadline : Timeout.InfiniteTimeSpan);
+        }
+        catch (TimeoutException)
+        {
+            Console.Error.WriteLine($"The cold-start smoke did not complete within {QuickDeadline.TotalMinutes:F0} minutes.");
+            return 3;
+        }
+        catch (InvalidOperationException exception)
+        {
+            Console.Error.WriteLine($"cold start: {exception.Message}");
+            return 1;
         }
     }
 
@@ -114,7 +150,7 @@ internal static class Program
         if (settings.OutFile is { } outFile)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
-            await File.WriteAllTextAsync(outFile, markdown);
+            await File.WriteAllTextAsync(outFile, DocSection.Keep(outFile, DocSection.ColdStart, markdown));
         }
 
         if (settings.PlotFile is { } plotFile)

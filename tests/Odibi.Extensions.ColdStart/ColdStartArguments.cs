@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Odibi.Extensions.ColdStart;
+
+/// <summary>The command line of the measured process.</summary>
+internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs)
+{
+    public static ColdStartArguments Parse(string[] args)
+    {
+        int connections = 0;
+        Uri? vault = null;
+        string? pin = null;
+        string vaultName = "coldstart-kv";
+        double tokenMs = 0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--connections": connections = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--vault": vault = new Uri(Next()); break;
+                case "--pin": pin = Next(); break;
+                case "--vault-name": vaultName = Next(); break;
+                case "--token-ms": tokenMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        if (connections > 0 && (vault is null || pin is null))
+        {
+            throw new ArgumentException("--connections N (N > 0) needs --vault and --pin.");
+        }
+
+        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs);
+    }
+
+    /// <summary>The app's settings: quiet console logging, and connections <c>c00</c>, <c>c01</c>, … in one vault.</summary>
+    public Dictionary<string, string?> Configuration()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Azure.Core"] = "Error",
+        };
+        for (var i = 0; i < Connections; i++)
+        {
+            var prefix = string.Create(CultureInfo.InvariantCulture, $"Odibi:Connections:c{i:00}:");
+            values[prefix + "Account"] = string.Create(CultureInfo.InvariantCulture, $"coldstart{i:00}");
+            values[prefix + "Container"] = "lake";
+            values[prefix + "AuthMode"] = "KeyVault";
+            values[prefix + "KeyVaultName"] = VaultName;
+            values[prefix + "SecretName"] = SecretName(i);
+        }
+
+        return values;
+    }
+
+    public static string SecretName(int index) => string.Create(CultureInfo.InvariantCulture, $"c{index:00}-storage-key");
+}

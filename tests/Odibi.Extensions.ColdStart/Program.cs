@@ -1,0 +1,49 @@
+// A service's startup, measured from process launch by `Odibi.Extensions.Benchmarks -- --cold-start`:
+//
+//   Odibi.Extensions.ColdStart --connections N --vault https://127.0.0.1:PORT/ --pin SHA256 --vault-name NAME [--token-ms T]
+//
+// builds a default generic host with N Key Vault connections in one vault (N = 0: a bare host, no Odibi), starts it,
+// and prints when the prefetch was done and when the host had started, as UTC ticks, for the harness to subtract its
+// launch time from. The vault is a LocalKeyVault in the harness process: requests for https://{NAME}.vault.azure.net
+// go to it over HTTPS, its self-signed certificate pinned by its SHA-256 hash. The token credential takes T ms.
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Odibi.Extensions;
+using Odibi.Extensions.ColdStart;
+
+var settings = ColdStartArguments.Parse(args);
+var marks = new StartupMarks();
+var credential = new DelayedTokenCredential(TimeSpan.FromMilliseconds(settings.TokenMs));
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.AddInMemoryCollection(settings.Configuration());
+if (settings.Connections > 0)
+{
+    builder.Services.AddOdibiConnections()
+        .UseCredential(credential)
+        .ConfigureSecretClient(options => LocalVaultRoute.Configure(options, settings.Vault!, settings.Pin!));
+}
+
+// Registered after the Odibi startup service, so its StartingAsync runs once the prefetch is done.
+builder.Services.AddSingleton<IHostedService>(marks);
+
+using var host = builder.Build();
+await host.StartAsync();
+marks.HostStarted = DateTime.UtcNow.Ticks;
+
+var ready = 0;
+if (settings.Connections > 0)
+{
+    var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch;
+    ready = report?.Succeeded ?? 0;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: prefetch-ms {report?.Elapsed.TotalMilliseconds:F1}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: prefetch-done {marks.PrefetchDone}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: token-requests {credential.Count}"));
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: host-started {marks.HostStarted}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart: ready {ready} of {settings.Connections}"));
+await host.StopAsync();
+return ready == settings.Connections ? 0 : 1;
