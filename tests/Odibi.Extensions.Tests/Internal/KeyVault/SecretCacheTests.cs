@@ -40,16 +40,17 @@ public sealed class SecretCacheTests : IAsyncLifetime
         var vaultName = UniqueVaultName();
         _server.Vault(vaultName).SetSecret("k", Secret);
         _server.Vault(vaultName).InjectFault("k", LocalKeyVaultFault.Status(429).Always());
-        await using var provider = Provider(vaultName, ("c", "k"), fetchTimeout: TimeSpan.FromSeconds(1));
+        await using var provider = Provider(vaultName, [("c", "k")], fetchTimeout: TimeSpan.FromSeconds(3), configure: b =>
+            b.Services.AddSingleton(new RetryTiming { ThrottleBase = TimeSpan.FromMilliseconds(100), ThrottleCap = TimeSpan.FromMilliseconds(200) }));
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<TimeoutException>(() => provider.GetRequiredService<IAdlsConnections>()["c"].GetStorageKeyAsync().AsTask());
 
-        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(950), $"gave up after {started.Elapsed}, before the 1 s FetchTimeout");
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(2950), $"gave up after {started.Elapsed}, before the 3 s FetchTimeout");
         var attempts = _server.Requests.Count(r => r.VaultName == vaultName && r.StatusCode == 429);
         Assert.True(attempts >= 2, $"{attempts} attempts: {error.Message} {string.Join(", ", _server.Requests)}");
         Assert.Contains("Connection 'c'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("within 00:00:01 (Odibi:Prefetch:FetchTimeout, retries included)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("within 00:00:03 (Odibi:Prefetch:FetchTimeout, retries included)", error.Message, StringComparison.Ordinal);
         Assert.Contains($"gave up after {attempts} attempts", error.Message, StringComparison.Ordinal);
         Assert.Contains("429 Throttled", error.Message, StringComparison.Ordinal);
         Assert.Contains("spread secrets across vaults, stagger host starts, or raise Odibi:Prefetch:FetchTimeout", error.Message, StringComparison.Ordinal);
