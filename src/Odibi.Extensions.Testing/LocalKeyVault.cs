@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
@@ -40,8 +42,9 @@ public sealed class LocalKeyVault : IAsyncDisposable
     private Uri? _endpoint;
     private long _latencyTicks;
     private long _jitterTicks;
-    private int _requestsPerSecond;
+    private LocalKeyVaultRateLimit? _rateLimit;
     private Func<string, bool>? _validateToken;
+    private readonly int _recoverableDays;
     private int _challengeCount;
     private int _secretRequestCount;
     private int _disposed;
@@ -52,8 +55,9 @@ public sealed class LocalKeyVault : IAsyncDisposable
         TimeProvider = options.TimeProvider;
         Latency = options.Latency;
         Jitter = options.Jitter;
-        RequestsPerSecond = options.RequestsPerSecond;
+        RateLimit = options.RateLimit;
         ValidateToken = options.ValidateToken;
+        _recoverableDays = options.RecoverableDays;
         _certificate = certificate;
         _logger = options.LoggerFactory?.CreateLogger<LocalKeyVault>() ?? NullLogger<LocalKeyVault>.Instance;
     }
@@ -92,15 +96,27 @@ public sealed class LocalKeyVault : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gets or sets how many token-carrying requests each vault accepts in any one-second window before answering 429
-    /// <c>Throttled</c> with <c>Retry-After</c>; <see langword="null"/> means no limit. Defaults to
-    /// <see cref="LocalKeyVaultOptions.RequestsPerSecond"/>; <see cref="LocalVault.RequestsPerSecond"/> overrides it per vault.
+    /// Gets or sets the request limit each vault applies, e.g. <see cref="LocalKeyVaultRateLimit.KeyVaultService"/>
+    /// (4,000 per 10 s, 429 <c>Throttled</c> without <c>Retry-After</c>); <see langword="null"/> means no limit. Each vault
+    /// keeps its own window. Defaults to <see cref="LocalKeyVaultOptions.RateLimit"/>; <see cref="LocalVault.RateLimit"/>
+    /// overrides it per vault.
+    /// </summary>
+    public LocalKeyVaultRateLimit? RateLimit
+    {
+        get => Volatile.Read(ref _rateLimit);
+        set => Volatile.Write(ref _rateLimit, value);
+    }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>): setting <c>n</c>
+    /// sets <c>LocalKeyVaultRateLimit.PerSecond(n)</c>. Gets <see langword="null"/> when there is no limit or its window
+    /// is not one second.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
-        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
     }
 
     /// <summary>
@@ -147,6 +163,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         options ??= new LocalKeyVaultOptions();
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TenantId, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
+        LocalVault.ValidateRecoverableDays(options.RecoverableDays);
 
         X509Certificate2 certificate = SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);
         var server = new LocalKeyVault(options, certificate);
@@ -171,13 +188,16 @@ public sealed class LocalKeyVault : IAsyncDisposable
     }
 
     /// <summary>Gets a vault by name, creating it on first use. Names are case-insensitive.</summary>
-    /// <param name="name">The vault name, e.g. <c>my-production-kv</c>: letters, digits and dashes.</param>
+    /// <param name="name">
+    /// The vault name, e.g. <c>my-production-kv</c>: letters, digits and dashes. A name with non-ASCII letters is kept in
+    /// its punycode form (<c>bücher-kv</c> is <c>xn--bcher-kv-65a</c>), as clients send it in the host name.
+    /// </param>
     /// <returns>The vault.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid vault name.</exception>
     public LocalVault Vault(string name)
     {
-        ValidateVaultName(name);
-        return _vaults.GetOrAdd(name, static (key, server) => new LocalVault(key, GetVaultUriCore(key), server.TimeProvider), this);
+        string key = ToVaultKey(name);
+        return _vaults.GetOrAdd(key, static (key, server) => new LocalVault(key, GetVaultUriCore(key), server.TimeProvider, server._recoverableDays), this);
     }
 
     /// <summary>Gets the URI a client uses for a vault, <c>https://{name}.vault.azure.net/</c>; clients configured by <see cref="ConfigureClientOptions(SecretClientOptions)"/> reach this server through it.</summary>
@@ -186,8 +206,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="vaultName"/> is not a valid vault name.</exception>
     public Uri GetVaultUri(string vaultName)
     {
-        ValidateVaultName(vaultName);
-        return GetVaultUriCore(vaultName);
+        return GetVaultUriCore(ToVaultKey(vaultName));
     }
 
     /// <summary>
@@ -324,13 +343,29 @@ public sealed class LocalKeyVault : IAsyncDisposable
             && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
     }
 
-    private static void ValidateVaultName(string name)
+    /// <summary>Validates a vault name and gives its ASCII (punycode) form.</summary>
+    private static string ToVaultKey(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (!IsValidVaultName(name))
+        string ascii = name;
+        if (!Ascii.IsValid(name))
+        {
+            try
+            {
+                ascii = new IdnMapping().GetAscii(name);
+            }
+            catch (ArgumentException)
+            {
+                ascii = name;
+            }
+        }
+
+        if (!IsValidVaultName(ascii))
         {
             throw new ArgumentException($"'{name}' is not a vault name: use letters, digits and dashes, as in the first label of https://{{name}}.vault.azure.net.", nameof(name));
         }
+
+        return ascii;
     }
 
     private async Task StartServerAsync(CancellationToken cancellationToken)

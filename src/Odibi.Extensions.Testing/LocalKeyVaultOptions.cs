@@ -8,7 +8,7 @@ public sealed class LocalKeyVaultOptions
     /// <summary>The tenant named in the bearer challenge unless <see cref="TenantId"/> is set.</summary>
     public const string DefaultTenantId = "10ca1ca1-7e57-4000-8000-000000000001";
 
-    /// <summary>Gets or sets the tenant id in the challenge's <c>authorization="https://login.microsoftonline.com/{tenant}"</c>. Defaults to <see cref="DefaultTenantId"/>.</summary>
+    /// <summary>Gets or sets the tenant id in the challenge's <c>authorization="https://login.windows.net/{tenant}"</c>, as the service writes it. Defaults to <see cref="DefaultTenantId"/>.</summary>
     public string TenantId { get; set; } = DefaultTenantId;
 
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Latency"/>. Defaults to zero.</summary>
@@ -17,8 +17,26 @@ public sealed class LocalKeyVaultOptions
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.Jitter"/>. Defaults to zero.</summary>
     public TimeSpan Jitter { get; set; }
 
-    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.RequestsPerSecond"/>. Defaults to <see langword="null"/> (no limit).</summary>
-    public int? RequestsPerSecond { get; set; }
+    /// <summary>Gets or sets the initial <see cref="LocalKeyVault.RateLimit"/>. Defaults to <see langword="null"/> (no limit).</summary>
+    public LocalKeyVaultRateLimit? RateLimit { get; set; }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>). Gets
+    /// <see langword="null"/> when there is no limit or its window is not one second.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int? RequestsPerSecond
+    {
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
+    }
+
+    /// <summary>
+    /// Gets or sets each new vault's <see cref="LocalVault.RecoverableDays"/>: how long deleted secrets stay recoverable,
+    /// 7 to 90. 90 is reported as <c>Recoverable+Purgeable</c>, less as <c>CustomizedRecoverable+Purgeable</c>.
+    /// </summary>
+    /// <value>Defaults to 90.</value>
+    public int RecoverableDays { get; set; } = 90;
 
     /// <summary>Gets or sets the initial <see cref="LocalKeyVault.ValidateToken"/>. Defaults to <see langword="null"/> (any bearer token is accepted).</summary>
     public Func<string, bool>? ValidateToken { get; set; }

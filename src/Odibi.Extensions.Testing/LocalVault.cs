@@ -14,15 +14,17 @@ public sealed class LocalVault
     private readonly FaultSchedule _faults = new();
     private readonly RequestRateWindow _rateWindow = new();
     private long _latencyTicks = -1;
-    private int _requestsPerSecond;
+    private LocalKeyVaultRateLimit? _rateLimit;
     private int _challengeCount;
     private int _secretRequestCount;
+    private int _recoverableDays;
 
-    internal LocalVault(string name, Uri vaultUri, TimeProvider timeProvider)
+    internal LocalVault(string name, Uri vaultUri, TimeProvider timeProvider, int recoverableDays)
     {
         Name = name;
         VaultUri = vaultUri;
         _timeProvider = timeProvider;
+        _recoverableDays = recoverableDays;
     }
 
     /// <summary>Gets the vault name, e.g. <c>my-production-kv</c>.</summary>
@@ -52,12 +54,23 @@ public sealed class LocalVault
         }
     }
 
-    /// <summary>Gets or sets this vault's rate limit, replacing <see cref="LocalKeyVault.RequestsPerSecond"/>; <see langword="null"/> (the default) uses the server's.</summary>
+    /// <summary>Gets or sets this vault's request limit, replacing <see cref="LocalKeyVault.RateLimit"/>; <see langword="null"/> (the default) uses the server's.</summary>
+    public LocalKeyVaultRateLimit? RateLimit
+    {
+        get => Volatile.Read(ref _rateLimit);
+        set => Volatile.Write(ref _rateLimit, value);
+    }
+
+    /// <summary>
+    /// Gets or sets <see cref="RateLimit"/> as requests per sliding second (without <c>Retry-After</c>): setting <c>n</c>
+    /// sets <c>LocalKeyVaultRateLimit.PerSecond(n)</c>, <see langword="null"/> uses the server's limit. Gets
+    /// <see langword="null"/> when this vault has no limit of its own or its window is not one second.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int? RequestsPerSecond
     {
-        get => RequestRateWindow.ReadLimit(ref _requestsPerSecond);
-        set => RequestRateWindow.WriteLimit(ref _requestsPerSecond, value);
+        get => LocalKeyVaultRateLimit.ToRequestsPerSecond(RateLimit);
+        set => RateLimit = LocalKeyVaultRateLimit.FromRequestsPerSecond(value);
     }
 
     /// <summary>Gets how many requests to this vault were answered 401 with a challenge because they carried no bearer token.</summary>
@@ -66,6 +79,19 @@ public sealed class LocalVault
     /// <summary>Gets how many requests to this vault carried a bearer token (whatever the answer).</summary>
     public int SecretRequestCount => Volatile.Read(ref _secretRequestCount);
 
+    /// <summary>
+    /// Gets or sets how many days a deleted secret stays recoverable before the vault purges it (the service's
+    /// soft-delete retention). 90 is reported as <c>recoveryLevel</c> <c>Recoverable+Purgeable</c>, 7 to 89 as
+    /// <c>CustomizedRecoverable+Purgeable</c>, each with <c>recoverableDays</c>.
+    /// </summary>
+    /// <value>Defaults to <see cref="LocalKeyVaultOptions.RecoverableDays"/> (90).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not between 7 and 90.</exception>
+    public int RecoverableDays
+    {
+        get => Volatile.Read(ref _recoverableDays);
+        set => Volatile.Write(ref _recoverableDays, ValidateRecoverableDays(value));
+    }
+
     /// <summary>Stores a new version of a secret, as <c>SecretClient.SetSecretAsync</c> would.</summary>
     /// <param name="name">The secret name: 1 to 127 letters, digits and dashes.</param>
     /// <param name="value">The secret value.</param>
@@ -73,10 +99,12 @@ public sealed class LocalVault
     /// <param name="notBefore">The optional <c>nbf</c> attribute (reported, not enforced, like the real service).</param>
     /// <param name="expiresOn">The optional <c>exp</c> attribute (reported, not enforced, like the real service).</param>
     /// <param name="contentType">The optional content type.</param>
+    /// <param name="tags">The optional tags.</param>
     /// <returns>The new version: 32 lowercase hexadecimal characters.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid secret name.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is <see langword="null"/>.</exception>
-    public string SetSecret(string name, string value, bool enabled = true, DateTimeOffset? notBefore = null, DateTimeOffset? expiresOn = null, string? contentType = null)
+    /// <exception cref="InvalidOperationException">The secret is deleted: as in Key Vault, recover or purge it first.</exception>
+    public string SetSecret(string name, string value, bool enabled = true, DateTimeOffset? notBefore = null, DateTimeOffset? expiresOn = null, string? contentType = null, IReadOnlyDictionary<string, string>? tags = null)
     {
         if (!IsValidSecretName(name))
         {
@@ -84,69 +112,86 @@ public sealed class LocalVault
         }
 
         ArgumentNullException.ThrowIfNull(value);
-        return AddVersion(name, value, contentType, enabled, notBefore, expiresOn, tags: null).Version;
+        return AddVersion(name, value, contentType, enabled, notBefore, expiresOn, tags)?.Version
+            ?? throw new InvalidOperationException($"Secret '{name}' of vault '{Name}' is deleted: recover it (RecoverDeletedSecret) or purge it (PurgeDeletedSecret) before setting it again, as Key Vault requires.");
     }
 
     /// <summary>Gets a stored secret value, bypassing faults, counters and the request log.</summary>
     /// <param name="name">The secret name (case-insensitive).</param>
     /// <param name="version">The version, or <see langword="null"/> for the latest.</param>
-    /// <returns>The value, or <see langword="null"/> if there is no such secret or version.</returns>
+    /// <returns>The value, or <see langword="null"/> if there is no such secret or version, or the secret is deleted.</returns>
     public string? GetSecretValue(string name, string? version = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        lock (_lock)
-        {
-            if (!_secrets.TryGetValue(name, out StoredSecret? secret))
-            {
-                return null;
-            }
-
-            return version is null ? secret.Latest.Value : secret.Find(version)?.Value;
-        }
+        return FindSecret(name, version)?.Value;
     }
 
     /// <summary>Gets the versions of a secret, oldest first.</summary>
     /// <param name="name">The secret name (case-insensitive).</param>
-    /// <returns>The versions; empty if there is no such secret.</returns>
+    /// <returns>The versions; empty if there is no such secret or it is deleted.</returns>
     public IReadOnlyList<string> GetSecretVersions(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         lock (_lock)
         {
-            return _secrets.TryGetValue(name, out StoredSecret? secret)
-                ? secret.Versions.ConvertAll(v => v.Version)
-                : [];
+            return FindActive(name) is { } secret ? secret.Versions.ConvertAll(v => v.Version) : [];
         }
     }
 
-    /// <summary>Disables the latest version of a secret: reading it then answers 403 <c>Forbidden</c>. A later <see cref="SetSecret"/> adds an enabled version.</summary>
-    /// <param name="name">The secret name (case-insensitive).</param>
-    /// <exception cref="KeyNotFoundException">There is no such secret.</exception>
-    public void DisableSecret(string name)
+    /// <summary>Gets the names of the secrets that are not deleted, in the order Key Vault lists them (by name, ignoring case).</summary>
+    /// <returns>The names.</returns>
+    public IReadOnlyList<string> GetSecretNames()
     {
-        ArgumentNullException.ThrowIfNull(name);
-        lock (_lock)
-        {
-            if (!_secrets.TryGetValue(name, out StoredSecret? secret))
-            {
-                throw new KeyNotFoundException($"Vault '{Name}' has no secret '{name}'.");
-            }
-
-            SecretVersion latest = secret.Latest;
-            secret.Versions[^1] = latest with { Enabled = false, Updated = _timeProvider.GetUtcNow() };
-        }
+        return [.. ListSecrets().Select(s => s.Name)];
     }
 
-    /// <summary>Deletes a secret with all its versions; reading it then answers 404 <c>SecretNotFound</c>.</summary>
+    /// <summary>Gets the names of the deleted secrets that can still be recovered or purged, by name.</summary>
+    /// <returns>The names.</returns>
+    public IReadOnlyList<string> GetDeletedSecretNames()
+    {
+        return [.. ListDeletedSecrets().Select(s => s.Latest.Name)];
+    }
+
+    /// <summary>Disables a version of a secret: reading it then answers 403 <c>Forbidden</c> (<c>SecretDisabled</c>). A later <see cref="SetSecret"/> adds an enabled version.</summary>
     /// <param name="name">The secret name (case-insensitive).</param>
-    /// <returns><see langword="true"/> if the secret existed.</returns>
+    /// <param name="version">The version, or <see langword="null"/> for the latest.</param>
+    /// <exception cref="KeyNotFoundException">There is no such secret or version.</exception>
+    public void DisableSecret(string name, string? version = null) => SetEnabled(name, version, enabled: false);
+
+    /// <summary>Enables a version of a secret again.</summary>
+    /// <param name="name">The secret name (case-insensitive).</param>
+    /// <param name="version">The version, or <see langword="null"/> for the latest.</param>
+    /// <exception cref="KeyNotFoundException">There is no such secret or version.</exception>
+    public void EnableSecret(string name, string? version = null) => SetEnabled(name, version, enabled: true);
+
+    /// <summary>
+    /// Deletes a secret with all its versions, as <c>SecretClient.StartDeleteSecretAsync</c> does: reading it then answers
+    /// 404 <c>SecretNotFound</c>; it stays recoverable for <see cref="RecoverableDays"/> unless purged.
+    /// </summary>
+    /// <param name="name">The secret name (case-insensitive).</param>
+    /// <returns><see langword="true"/> if the secret existed and was not already deleted.</returns>
     public bool DeleteSecret(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        lock (_lock)
-        {
-            return _secrets.Remove(name);
-        }
+        return Delete(name) is not null;
+    }
+
+    /// <summary>Brings a deleted secret back with all its versions, as <c>SecretClient.StartRecoverDeletedSecretAsync</c> does.</summary>
+    /// <param name="name">The secret name (case-insensitive).</param>
+    /// <returns><see langword="true"/> if a deleted secret of that name was recovered.</returns>
+    public bool RecoverDeletedSecret(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Recover(name) is not null;
+    }
+
+    /// <summary>Removes a deleted secret for good, as <c>SecretClient.PurgeDeletedSecretAsync</c> does; its name can then be set again.</summary>
+    /// <param name="name">The secret name (case-insensitive).</param>
+    /// <returns><see langword="true"/> if a deleted secret of that name was purged.</returns>
+    public bool PurgeDeletedSecret(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Purge(name);
     }
 
     /// <summary>Queues a fault for requests to one secret (any version). Queued faults apply in order; see <see cref="LocalKeyVaultFault.Times(int)"/>.</summary>
@@ -199,15 +244,30 @@ public sealed class LocalVault
         return true;
     }
 
-    internal SecretVersion AddVersion(string name, string value, string? contentType, bool enabled, DateTimeOffset? notBefore, DateTimeOffset? expiresOn, IReadOnlyDictionary<string, string>? tags)
+    internal RecoverySettings Recovery => new(RecoverableDays);
+
+    internal static int ValidateRecoverableDays(int value)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 7, nameof(value));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 90, nameof(value));
+        return value;
+    }
+
+    /// <summary>Adds a version; <see langword="null"/> when the name belongs to a deleted secret (the service answers 409).</summary>
+    internal SecretVersion? AddVersion(string name, string value, string? contentType, bool enabled, DateTimeOffset? notBefore, DateTimeOffset? expiresOn, IReadOnlyDictionary<string, string>? tags)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         lock (_lock)
         {
+            PurgeExpired(now);
             if (!_secrets.TryGetValue(name, out StoredSecret? secret))
             {
                 secret = new StoredSecret(name);
                 _secrets.Add(name, secret);
+            }
+            else if (secret.Deletion is not null)
+            {
+                return null;
             }
 
             var version = new SecretVersion(
@@ -220,7 +280,7 @@ public sealed class LocalVault
                 expiresOn,
                 now,
                 now,
-                tags ?? new Dictionary<string, string>());
+                tags is null ? new Dictionary<string, string>() : new Dictionary<string, string>(tags, StringComparer.Ordinal));
             secret.Versions.Add(version);
             return version;
         }
@@ -230,22 +290,177 @@ public sealed class LocalVault
     {
         lock (_lock)
         {
-            if (!_secrets.TryGetValue(name, out StoredSecret? secret))
+            StoredSecret? secret = FindActive(name);
+            return secret is null ? null : version is null ? secret.Latest : secret.Find(version);
+        }
+    }
+
+    /// <summary>Replaces a version (the latest when <paramref name="version"/> is <see langword="null"/>) with <paramref name="change"/>'s result; <see langword="null"/> if there is none.</summary>
+    internal SecretVersion? UpdateVersion(string name, string? version, Func<SecretVersion, DateTimeOffset, SecretVersion> change)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            if (FindActive(name) is not { } secret)
             {
                 return null;
             }
 
-            return version is null ? secret.Latest : secret.Find(version);
+            int index = version is null ? secret.Versions.Count - 1 : secret.IndexOf(version);
+            if (index < 0)
+            {
+                return null;
+            }
+
+            SecretVersion changed = change(secret.Versions[index], now);
+            secret.Versions[index] = changed;
+            return changed;
+        }
+    }
+
+    internal DeletedSecretSnapshot? Delete(string name)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            if (FindActive(name) is not { } secret)
+            {
+                return null;
+            }
+
+            now = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
+            secret.Deletion = new SecretDeletion(now, now.AddDays(RecoverableDays));
+            return new DeletedSecretSnapshot(secret.Latest, secret.Deletion);
+        }
+    }
+
+    internal DeletedSecretSnapshot? FindDeleted(string name)
+    {
+        lock (_lock)
+        {
+            PurgeExpired(_timeProvider.GetUtcNow());
+            return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is { } deletion
+                ? new DeletedSecretSnapshot(secret.Latest, deletion)
+                : null;
+        }
+    }
+
+    internal SecretVersion? Recover(string name)
+    {
+        lock (_lock)
+        {
+            PurgeExpired(_timeProvider.GetUtcNow());
+            if (!_secrets.TryGetValue(name, out StoredSecret? secret) || secret.Deletion is null)
+            {
+                return null;
+            }
+
+            secret.Deletion = null;
+            return secret.Latest;
+        }
+    }
+
+    internal bool Purge(string name)
+    {
+        lock (_lock)
+        {
+            PurgeExpired(_timeProvider.GetUtcNow());
+            return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is not null && _secrets.Remove(name);
+        }
+    }
+
+    /// <summary>Gets the latest version of every active secret, ordered as the service lists them: by name, ignoring case.</summary>
+    internal List<SecretVersion> ListSecrets()
+    {
+        lock (_lock)
+        {
+            return [.. _secrets.Values.Where(s => s.Deletion is null).OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal).Select(s => s.Latest)];
+        }
+    }
+
+    /// <summary>Gets the versions of an active secret ordered as the service lists them: by version id.</summary>
+    internal List<SecretVersion> ListVersions(string name)
+    {
+        lock (_lock)
+        {
+            return FindActive(name) is { } secret ? [.. secret.Versions.OrderBy(v => v.Version, StringComparer.OrdinalIgnoreCase)] : [];
+        }
+    }
+
+    internal List<DeletedSecretSnapshot> ListDeletedSecrets()
+    {
+        lock (_lock)
+        {
+            PurgeExpired(_timeProvider.GetUtcNow());
+            return [.. _secrets.Values
+                .Where(s => s.Deletion is not null)
+                .OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal)
+                .Select(s => new DeletedSecretSnapshot(s.Latest, s.Deletion!))];
+        }
+    }
+
+    /// <summary>Gets every version of an active secret, oldest first, for a backup.</summary>
+    internal List<SecretVersion>? Backup(string name)
+    {
+        lock (_lock)
+        {
+            return FindActive(name) is { } secret ? [.. secret.Versions] : null;
+        }
+    }
+
+    /// <summary>Restores backed-up versions; <see langword="null"/> if a secret of that name exists, deleted or not (the service answers 409).</summary>
+    internal SecretVersion? Restore(IReadOnlyList<SecretVersion> versions)
+    {
+        lock (_lock)
+        {
+            PurgeExpired(_timeProvider.GetUtcNow());
+            string name = versions[0].Name;
+            if (_secrets.ContainsKey(name))
+            {
+                return null;
+            }
+
+            var secret = new StoredSecret(name);
+            secret.Versions.AddRange(versions);
+            _secrets.Add(name, secret);
+            return secret.Latest;
         }
     }
 
     internal LocalKeyVaultFault? TakeFault(string? secretName) => _faults.Take(secretName);
 
-    internal bool TryAcquire(DateTimeOffset now, int limit, out TimeSpan retryAfter) => _rateWindow.TryAcquire(now, limit, out retryAfter);
+    internal bool TryAcquire(DateTimeOffset now, LocalKeyVaultRateLimit limit, out TimeSpan retryAfter) => _rateWindow.TryAcquire(now, limit, out retryAfter);
 
     internal void CountChallenge() => Interlocked.Increment(ref _challengeCount);
 
     internal void CountSecretRequest() => Interlocked.Increment(ref _secretRequestCount);
+
+    private void SetEnabled(string name, string? version, bool enabled)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (UpdateVersion(name, version, (v, now) => v with { Enabled = enabled, Updated = now }) is null)
+        {
+            throw new KeyNotFoundException(version is null ? $"Vault '{Name}' has no secret '{name}'." : $"Vault '{Name}' has no version '{version}' of secret '{name}'.");
+        }
+    }
+
+    /// <summary>Gets a secret that is not deleted. Call under the lock.</summary>
+    private StoredSecret? FindActive(string name)
+    {
+        return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is null ? secret : null;
+    }
+
+    /// <summary>Removes deleted secrets whose scheduled purge date has passed, as the service does. Call under the lock.</summary>
+    private void PurgeExpired(DateTimeOffset now)
+    {
+        foreach (StoredSecret secret in _secrets.Values)
+        {
+            if (secret.Deletion is { } deletion && deletion.ScheduledPurge <= now)
+            {
+                _secrets.Remove(secret.Name);
+            }
+        }
+    }
 
     internal void ResetCounters()
     {

@@ -71,7 +71,9 @@ internal sealed class LocalVaultRoutingPolicy : HttpPipelinePolicy
         }
 
         message.Request.Headers.SetValue(LocalVaultHeaders.VaultName, vaultName);
-        message.Request.Headers.SetValue(LocalVaultHeaders.VaultHost, original.Authority);
+        // Headers are ASCII only: a vault host with non-ASCII letters travels in its punycode form, as DNS sees it.
+        string authority = original.IsDefaultPort ? original.IdnHost : $"{original.IdnHost}:{original.Port}";
+        message.Request.Headers.SetValue(LocalVaultHeaders.VaultHost, authority);
 
         var local = new UriBuilder(original)
         {

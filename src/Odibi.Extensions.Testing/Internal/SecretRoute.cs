@@ -2,19 +2,92 @@ using Microsoft.AspNetCore.Http;
 
 namespace Odibi.Extensions.Testing.Internal;
 
-/// <summary>The secret addressed by a request path: <c>/secrets/{name}</c> or <c>/secrets/{name}/{version}</c> (a trailing slash allowed).</summary>
-internal readonly record struct SecretRoute(string? Name, string? Version)
+/// <summary>The Key Vault secrets operations LocalKeyVault answers.</summary>
+internal enum SecretOperation
 {
-    public bool IsSecret => Name is not null;
+    /// <summary>A path outside the secrets API.</summary>
+    Unsupported,
 
-    public static SecretRoute Parse(PathString path)
+    /// <summary>A secrets path with a method the service does not allow there (405).</summary>
+    MethodNotAllowed,
+
+    GetSecret,
+    SetSecret,
+    UpdateSecret,
+    DeleteSecret,
+    ListSecrets,
+    ListVersions,
+    BackupSecret,
+    RestoreSecret,
+    GetDeletedSecret,
+    ListDeletedSecrets,
+    PurgeDeletedSecret,
+    RecoverDeletedSecret,
+}
+
+/// <summary>
+/// The operation a request asks for and the secret it addresses, from its method and path:
+/// <c>/secrets[/]</c>, <c>/secrets/{name}[/{version}]</c> (an empty version, as in <c>/secrets/{name}/</c>, is the
+/// latest), <c>/secrets/{name}/versions</c>, <c>/secrets/{name}/backup</c>, <c>/secrets/restore</c>,
+/// <c>/deletedsecrets[/{name}[/recover]]</c>.
+/// </summary>
+internal readonly record struct SecretRoute(SecretOperation Operation, string? Name, string? Version)
+{
+    /// <summary>Gets the verb the service names in a disabled-secret error, e.g. <c>get</c>.</summary>
+    public string Verb => Operation switch
+    {
+        SecretOperation.SetSecret => "set",
+        SecretOperation.UpdateSecret => "update",
+        SecretOperation.DeleteSecret => "delete",
+        SecretOperation.ListSecrets or SecretOperation.ListVersions or SecretOperation.ListDeletedSecrets => "list",
+        SecretOperation.BackupSecret => "backup",
+        SecretOperation.RestoreSecret => "restore",
+        SecretOperation.PurgeDeletedSecret => "purge",
+        SecretOperation.RecoverDeletedSecret => "recover",
+        _ => "get",
+    };
+
+    public static SecretRoute Parse(string method, PathString path)
     {
         string[] segments = (path.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Length is < 2 or > 3 || !string.Equals(segments[0], "secrets", StringComparison.OrdinalIgnoreCase))
+        if (segments.Length is 0 or > 3)
         {
             return default;
         }
 
-        return new SecretRoute(segments[1], segments.Length == 3 ? segments[2] : null);
+        string? name = segments.Length > 1 ? segments[1] : null;
+        string? third = segments.Length > 2 ? segments[2] : null;
+        if (string.Equals(segments[0], "secrets", StringComparison.OrdinalIgnoreCase))
+        {
+            return (segments.Length, method) switch
+            {
+                (1, "GET") => new(SecretOperation.ListSecrets, null, null),
+                (1, _) => new(SecretOperation.MethodNotAllowed, null, null),
+                (2, "POST") when string.Equals(name, "restore", StringComparison.OrdinalIgnoreCase) => new(SecretOperation.RestoreSecret, null, null),
+                (2, "GET") => new(SecretOperation.GetSecret, name, null),
+                (2, "PUT") => new(SecretOperation.SetSecret, name, null),
+                (2, "PATCH") => new(SecretOperation.UpdateSecret, name, null),
+                (2, "DELETE") => new(SecretOperation.DeleteSecret, name, null),
+                (3, "GET") when string.Equals(third, "versions", StringComparison.OrdinalIgnoreCase) => new(SecretOperation.ListVersions, name, null),
+                (3, "POST") when string.Equals(third, "backup", StringComparison.OrdinalIgnoreCase) => new(SecretOperation.BackupSecret, name, null),
+                (3, "GET") => new(SecretOperation.GetSecret, name, third),
+                (3, "PATCH") => new(SecretOperation.UpdateSecret, name, third),
+                _ => new(SecretOperation.MethodNotAllowed, name, third),
+            };
+        }
+
+        if (string.Equals(segments[0], "deletedsecrets", StringComparison.OrdinalIgnoreCase))
+        {
+            return (segments.Length, method) switch
+            {
+                (1, "GET") => new(SecretOperation.ListDeletedSecrets, null, null),
+                (2, "GET") => new(SecretOperation.GetDeletedSecret, name, null),
+                (2, "DELETE") => new(SecretOperation.PurgeDeletedSecret, name, null),
+                (3, "POST") when string.Equals(third, "recover", StringComparison.OrdinalIgnoreCase) => new(SecretOperation.RecoverDeletedSecret, name, null),
+                _ => new(SecretOperation.MethodNotAllowed, name, null),
+            };
+        }
+
+        return default;
     }
 }

@@ -1,6 +1,6 @@
 namespace Odibi.Extensions.Testing.Internal;
 
-/// <summary>All versions of one secret, oldest first. Guarded by the owning vault's lock.</summary>
+/// <summary>All versions of one secret, oldest first, and its deletion if it is soft-deleted. Guarded by the owning vault's lock.</summary>
 internal sealed class StoredSecret
 {
     public StoredSecret(string name)
@@ -15,8 +15,22 @@ internal sealed class StoredSecret
 
     public SecretVersion Latest => Versions[^1];
 
+    /// <summary>Gets or sets when the secret was deleted and when it will be purged; <see langword="null"/> while it is active.</summary>
+    public SecretDeletion? Deletion { get; set; }
+
     public SecretVersion? Find(string version)
     {
         return Versions.Find(v => string.Equals(v.Version, version, StringComparison.OrdinalIgnoreCase));
     }
+
+    public int IndexOf(string version)
+    {
+        return Versions.FindIndex(v => string.Equals(v.Version, version, StringComparison.OrdinalIgnoreCase));
+    }
 }
+
+/// <summary>When a soft-deleted secret was deleted, and when the vault purges it (deleted + its recoverable days).</summary>
+internal sealed record SecretDeletion(DateTimeOffset DeletedOn, DateTimeOffset ScheduledPurge);
+
+/// <summary>A soft-deleted secret as listed or read: its latest version and its deletion.</summary>
+internal sealed record DeletedSecretSnapshot(SecretVersion Latest, SecretDeletion Deletion);

@@ -545,31 +545,6 @@ public sealed class LocalKeyVaultTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetSecretAsync_RateLimitExceeded_Returns429ThrottledWithRetryAfter()
-    {
-        var time = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        await using LocalKeyVault server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { TimeProvider = time });
-        string vaultName = UniqueVaultName("rate");
-        LocalVault vault = server.Vault(vaultName);
-        vault.SetSecret(SecretName, "value");
-        vault.RequestsPerSecond = 2;
-        SecretClient client = server.CreateClient(vaultName, FastOptions(maxRetries: 0));
-
-        await client.GetSecretAsync(SecretName);
-        await client.GetSecretAsync(SecretName);
-        var exception = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetSecretAsync(SecretName));
-        time.Advance(TimeSpan.FromSeconds(1));
-        KeyVaultSecret afterWindow = await client.GetSecretAsync(SecretName);
-
-        Assert.Equal(429, exception.Status);
-        Assert.Equal("Throttled", exception.ErrorCode);
-        Assert.True(exception.GetRawResponse()!.Headers.TryGetValue("Retry-After", out string? retryAfter));
-        Assert.True(int.Parse(retryAfter!, CultureInfo.InvariantCulture) >= 1);
-        Assert.Equal("value", afterWindow.Value);
-        Assert.Equal([200, 200, 429, 200], server.Requests.Where(r => r.HasToken).Select(r => r.StatusCode));
-    }
-
-    [Fact]
     public async Task GetSecretAsync_ValidateTokenRejects_Throws401()
     {
         string vaultName = UniqueVaultName("bad-token");

@@ -67,7 +67,7 @@ public sealed class VaultClientsTests
         await using var server = await StartVaultAsync();
         server.Latency = TimeSpan.FromMilliseconds(20);
         var vaultName = UniqueVaultName();
-        server.Vault(vaultName).RequestsPerSecond = 40;
+        server.Vault(vaultName).RateLimit = new LocalKeyVaultRateLimit(40, TimeSpan.FromSeconds(1)) { SendRetryAfter = true };
         var connections = string.Join(",", Enumerable.Range(0, 100).Select(i =>
         {
             server.Vault(vaultName).SetSecret($"k{i}", $"v{i}");
