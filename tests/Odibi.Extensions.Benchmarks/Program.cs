@@ -70,8 +70,12 @@ internal static class Program
         Console.Error.WriteLine($"Odibi.Extensions benchmark ({(settings.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, " +
                                 $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
-        var host = await HostOverhead.MeasureAsync(settings.Quick ? 20 : 100, settings.Quick ? 5 : 20);
-        Console.Error.WriteLine($"host start: bare {host.BareMedianMs:F2} ms, with AddOdibiConnections {host.OdibiMedianMs:F2} ms, overhead {host.OverheadMs:F2} ms (first: {host.ColdOverheadMs:F1} ms)");
+        HostOverheadResult? host = null;
+        if (!settings.FleetOnly)
+        {
+            host = await HostOverhead.MeasureAsync(settings.Quick ? 20 : 100, settings.Quick ? 5 : 20);
+            Console.Error.WriteLine($"host start: bare {host.BareMedianMs:F2} ms, with AddOdibiConnections {host.OdibiMedianMs:F2} ms, overhead {host.OverheadMs:F2} ms (first: {host.ColdOverheadMs:F1} ms)");
+        }
 
         await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions
         {
@@ -86,7 +90,7 @@ internal static class Program
         }
 
         var cells = new List<CellResult>();
-        foreach (var (scenario, strategies) in settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
+        foreach (var (scenario, strategies) in settings.FleetOnly ? [] : settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
         {
             if ((settings.Only is { } only && scenario.Kind != only) || (settings.Filter is { } filter && !scenario.Label.Contains(filter, StringComparison.OrdinalIgnoreCase)))
             {
@@ -104,11 +108,12 @@ internal static class Program
             }
         }
 
-        var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick);
+        var fleet = settings.NoFleet ? [] : await FleetBenchmark.RunAsync(server, FleetBenchmark.Plan(settings.Quick, settings.FleetMaxHosts));
+        var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick && !settings.FleetOnly).Concat(FleetBenchmark.Check(fleet)).ToList();
         var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
                       $".NET {Environment.Version}), {(settings.Quick ? "--quick, " : string.Empty)}LocalKeyVault in process, " +
                       $"{total.Elapsed.TotalMinutes:F1} min.";
-        var markdown = Report.Write(cells, host, checks, heading);
+        var markdown = Report.Write(cells, host, checks, heading) + (fleet.Count > 0 ? Environment.NewLine + FleetBenchmark.Write(fleet) : string.Empty);
         Console.WriteLine(markdown);
 
         if (settings.OutFile is { } outFile)
