@@ -58,6 +58,10 @@ internal static class Program
         }
     }
 
+    /// <summary>The machine's 1-minute load average (Linux), to tell a quiet run from a busy one.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
     private static async Task<int> RunAsync(BenchmarkSettings settings)
     {
         // LocalKeyVault runs in this process: Kestrel's handlers, the SDK's pipelines and the token delays are all async,
@@ -67,6 +71,7 @@ internal static class Program
 
         Scenario.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
         var total = Stopwatch.StartNew();
+        var loadAtStart = LoadAverage();
         Console.Error.WriteLine($"Odibi.Extensions benchmark ({(settings.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, " +
                                 $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
@@ -112,7 +117,7 @@ internal static class Program
         var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick && !settings.FleetOnly).Concat(FleetBenchmark.Check(fleet)).ToList();
         var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
                       $".NET {Environment.Version}), {(settings.Quick ? "--quick, " : string.Empty)}LocalKeyVault in process, " +
-                      $"{total.Elapsed.TotalMinutes:F1} min.";
+                      $"{total.Elapsed.TotalMinutes:F1} min; 1-minute load average {loadAtStart} at the start, {LoadAverage()} at the end.";
         var markdown = Report.Write(cells, host, checks, heading) + (fleet.Count > 0 ? Environment.NewLine + FleetBenchmark.Write(fleet) : string.Empty);
         Console.WriteLine(markdown);
 

@@ -28,6 +28,7 @@ internal sealed class SecretCache : IDisposable
         _time = time;
         _fetchTimeout = options.Value.Prefetch.FetchTimeout;
     }
+
     /// <summary>Gets the cached value, or <see langword="null"/>.</summary>
     public string? Peek(SecretKey key) => _entries.TryGetValue(key, out var entry) ? entry.Value : null;
 

@@ -119,7 +119,7 @@ public class VaultGateTests
     public async Task Exit_FiftyVaultsRefusedAtOnce_ProbesAreSpread()
     {
         // 50 hosts refused in the same instant, each with its own gate: their probes must not come back together.
-        var timing = new RetryTiming { Random = new Random(11) };
+        var timing = Timing(11);
         var gates = Enumerable.Range(0, 50).Select(_ => new VaultGate(10, timing, _time)).ToList();
         var probes = new List<Task<VaultLease>>();
         foreach (var gate in gates)
@@ -231,7 +231,9 @@ public class VaultGateTests
         Assert.True(gate.EnterAsync(default).AsTask().IsCompletedSuccessfully); // the only lease is free again
     }
 
-    private static RetryTiming Timing() => new() { Random = new Random(1) };
+    /// <summary>A first hold of 0.5–1 s, doubling to 1–2 s, whatever the library's defaults.</summary>
+    private static RetryTiming Timing(int seed = 1) =>
+        new() { ThrottleBase = TimeSpan.FromSeconds(1), ThrottleCap = TimeSpan.FromSeconds(2), Random = new Random(seed) };
 
     private static async Task SendAsync(VaultGate gate, bool bearer)
     {
