@@ -185,7 +185,11 @@ internal sealed class VaultGate
     {
         _holding = true;
         _probeAt = absolute ? from : from + Ticks(_timing.ThrottleDelay(throttledInARow, retryAfter));
-        var due = _time.GetElapsedTime(_time.GetTimestamp(), _probeAt);
+        ArmTimer(_time.GetElapsedTime(_time.GetTimestamp(), _probeAt));
+    }
+
+    private void ArmTimer(TimeSpan due)
+    {
         _timer?.Dispose();
         _timer = _time.CreateTimer(static state => ((VaultGate)state!).OnProbeDue(), this, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
@@ -206,9 +210,11 @@ internal sealed class VaultGate
         lock (_lock)
         {
             Pump();
-            if (_holding && !_probeOut && _waiters.Count > 0 && _time.GetTimestamp() < _probeAt)
+            var now = _time.GetTimestamp();
+            if (_holding && !_probeOut && _waiters.Count > 0 && now < _probeAt)
             {
-                Hold(_probeAt, _throttledInARow, null, absolute: true); // the timer fired a little early: wait the rest
+                // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
+                ArmTimer(_time.GetElapsedTime(now, _probeAt) + TimeSpan.FromMilliseconds(1));
             }
         }
     }

@@ -58,6 +58,37 @@ public sealed class SecretCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetAsync_DroppedTwiceThen200_RetriesAndSucceeds()
+    {
+        var vaultName = UniqueVaultName();
+        _server.Vault(vaultName).SetSecret("k", Secret);
+        _server.Vault(vaultName).InjectFault("k", LocalKeyVaultFault.DropConnection().Times(2));
+        await using var provider = Provider(vaultName, [("c", "k")], configure: b =>
+            b.Services.AddSingleton(new RetryTiming { TransientBase = TimeSpan.FromMilliseconds(10), TransientCap = TimeSpan.FromMilliseconds(20) }));
+
+        var key = await provider.GetRequiredService<IAdlsConnections>()["c"].GetStorageKeyAsync();
+
+        Assert.Equal(Secret, key);
+        Assert.Equal(3, _server.Vault(vaultName).SecretRequestCount);
+    }
+
+    [Theory]
+    [InlineData(403)]
+    [InlineData(404)]
+    public async Task GetAsync_NotTransient_FailsAtOnceWithOneRequest(int status)
+    {
+        var vaultName = UniqueVaultName();
+        _server.Vault(vaultName).SetSecret("k", Secret);
+        _server.Vault(vaultName).InjectFault("k", LocalKeyVaultFault.Status(status).Always());
+        await using var provider = Provider(vaultName, ("c", "k"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => provider.GetRequiredService<IAdlsConnections>()["c"].GetStorageKeyAsync().AsTask());
+
+        Assert.Contains($": {status} ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, _server.Vault(vaultName).SecretRequestCount);
+    }
+
+    [Fact]
     public async Task PrefetchAsync_SecondSecretQueuedBehindBlackHoledFirst_BothTimeOutAtOneFetchTimeout()
     {
         var vaultName = UniqueVaultName();

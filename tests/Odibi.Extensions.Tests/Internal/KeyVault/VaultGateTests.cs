@@ -116,6 +116,23 @@ public class VaultGateTests
     }
 
     [Fact]
+    public async Task Exit_Throttled_ProbeTimerFiresEarly_StillProbes()
+    {
+        var early = new EarlyTimers(_time);
+        var gate = new VaultGate(10, Timing(), early);
+        await SendAsync(gate, bearer: true);
+        gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled);
+        var next = gate.EnterAsync(default).AsTask();
+
+        for (var i = 0; i < 1100 && gate.Waiting > 0; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.True((await next.WaitAsync(TimeSpan.FromSeconds(5))).Probe);
+    }
+
+    [Fact]
     public async Task Exit_FiftyVaultsRefusedAtOnce_ProbesAreSpread()
     {
         // 50 hosts refused in the same instant, each with its own gate: their probes must not come back together.
@@ -274,6 +291,19 @@ public class VaultGateTests
         var probe = await gate.EnterAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         _time.Advance(TimeSpan.FromSeconds(1)); // a slow probe: reopens the vault without growing the limit
         gate.Exit(probe, VaultAnswer.Success);
+    }
+
+    /// <summary>The fake clock, with timers that fire 1 ms before they are due, as a coarse system timer can.</summary>
+    private sealed class EarlyTimers(FakeTimeProvider time) : TimeProvider
+    {
+        public override long TimestampFrequency => time.TimestampFrequency;
+
+        public override long GetTimestamp() => time.GetTimestamp();
+
+        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            time.CreateTimer(callback, state, dueTime > TimeSpan.FromMilliseconds(1) ? dueTime - TimeSpan.FromMilliseconds(1) : dueTime, period);
     }
 
     private sealed class PipelineOptions : ClientOptions;
