@@ -122,7 +122,7 @@ internal sealed class VaultGate
                 if (waiter.List is not null)
                 {
                     _waiters.Remove(waiter);
-                    Pump(); // the head may have been waiting for a probe this one was due to send
+                    Pump(); // whoever was queued behind it may go now
                     throw;
                 }
             }
