@@ -28,9 +28,8 @@ internal sealed record FleetScenario(int Hosts, int SecretsPerHost, LocalKeyVaul
     /// <summary>Gets the requests per 100 ms the limit allows on average.</summary>
     public double AllowedPer100Ms => Limit.Permits * 0.1 / Limit.Window.TotalSeconds;
 
-    public string Label => Hosts == 1
-        ? string.Create(CultureInfo.InvariantCulture, $"1 host × {SecretsPerHost}")
-        : string.Create(CultureInfo.InvariantCulture, $"{Hosts} hosts × {SecretsPerHost}");
+    public string Label => string.Create(CultureInfo.InvariantCulture,
+        $"{Hosts} host{(Hosts == 1 ? string.Empty : "s")} × {SecretsPerHost}, {Limit.Permits} per {Limit.Window.TotalSeconds:0.#} s");
 }
 
 /// <summary>One fleet start, measured.</summary>
@@ -115,7 +114,7 @@ internal static class FleetBenchmark
             var s = r.Scenario;
             var strategy = r.Strategy == Odibi ? $"**{r.Strategy}**" : r.Strategy;
             text.AppendLine(Invariant,
-                $"| {s.Label} | {s.Limit.Permits} per {s.Limit.Window.TotalSeconds:0.#} s{(s.Limit.SendRetryAfter ? " + Retry-After" : ", no Retry-After")} | {s.Latency.TotalMilliseconds:F0} | " +
+                $"| {s.Hosts} × {s.SecretsPerHost} | {s.Limit.Permits} per {s.Limit.Window.TotalSeconds:0.#} s{(s.Limit.SendRetryAfter ? " + Retry-After" : ", no Retry-After")} | {s.Latency.TotalMilliseconds:F0} | " +
                 $"{s.Bound.TotalMilliseconds:F0} | {strategy} | {r.FailedHosts} | {r.Wall.TotalMilliseconds:F0} | {r.Ratio:F2}× | {r.Throttled} | {(double)r.Throttled / s.Reads:F2} | " +
                 $"{r.Requests} | {r.MaxPer100Ms} | {s.AllowedPer100Ms:F0} |");
         }
