@@ -10,7 +10,7 @@ internal sealed class RetryTiming
     public static RetryTiming Default { get; } = new();
 
     /// <summary>Gets the first hold of a vault that answered 429, before its probe; it doubles per 429 up to <see cref="ThrottleCap"/>.</summary>
-    public TimeSpan ThrottleBase { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan ThrottleBase { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Gets the longest hold of a throttled vault before its next probe.</summary>
     public TimeSpan ThrottleCap { get; init; } = TimeSpan.FromSeconds(2);
