@@ -28,6 +28,7 @@ public class SharedTokenCredentialTests
         var inner = new HangsOnceCredential(_time, hangFirst: true);
         var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
         var hung = shared.GetTokenAsync(Vault, default).AsTask();
+        await inner.FirstCallStarted.WaitAsync(TimeSpan.FromSeconds(10)); // the identity endpoint is now hanging
         Assert.False(hung.IsCompleted);
 
         _time.Advance(TimeSpan.FromSeconds(31)); // past the 30 s FetchTimeout
@@ -47,6 +48,7 @@ public class SharedTokenCredentialTests
         var inner = new HangsOnceCredential(_time, hangFirst: true);
         var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
         var first = shared.GetTokenAsync(Vault, default).AsTask();
+        await inner.FirstCallStarted.WaitAsync(TimeSpan.FromSeconds(10));
 
         _time.Advance(TimeSpan.FromSeconds(29));
         var second = shared.GetTokenAsync(Vault, default).AsTask();
@@ -61,7 +63,10 @@ public class SharedTokenCredentialTests
     private sealed class HangsOnceCredential(TimeProvider time, bool hangFirst) : TokenCredential
     {
         private readonly TaskCompletionSource _firstAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _firstCall = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _calls;
+
+        public Task FirstCallStarted => _firstCall.Task;
 
         public int Calls => Volatile.Read(ref _calls);
 
@@ -73,6 +78,7 @@ public class SharedTokenCredentialTests
         public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
         {
             var call = Interlocked.Increment(ref _calls);
+            _firstCall.TrySetResult();
             if (call == 1 && hangFirst)
             {
                 await _firstAnswer.Task.ConfigureAwait(false);
