@@ -44,8 +44,10 @@ public static class OdibiConnectionsBuilderExtensions
     }
 
     /// <summary>
-    /// Adjusts the options of every <see cref="SecretClient"/> the connections use (retries, transport, diagnostics).
-    /// Callbacks run in the order they were added.
+    /// Adjusts the options of every <see cref="SecretClient"/> the connections use (transport, diagnostics, network
+    /// timeout). Callbacks run in the order they were added. Retries are the library's own: each read retries 429, 408,
+    /// 5xx and dropped connections with jittered back-off until <c>Odibi:Prefetch:FetchTimeout</c>, so a
+    /// <c>Retry</c> or <c>RetryPolicy</c> set here is replaced.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddOdibiConnections</c>.</param>
     /// <param name="configure">Changes the options before each vault's client is created.</param>

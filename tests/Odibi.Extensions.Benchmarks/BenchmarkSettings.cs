@@ -27,6 +27,15 @@ internal sealed record BenchmarkSettings
     /// <summary>Runs only these strategies (<c>--strategies Odibi,sequential</c>); empty runs all.</summary>
     public IReadOnlyList<string> Strategies { get; init; } = [];
 
+    /// <summary>Runs only the fleet benchmark (<c>--fleet-only</c>).</summary>
+    public bool FleetOnly { get; init; }
+
+    /// <summary>Leaves the fleet benchmark out (<c>--no-fleet</c>).</summary>
+    public bool NoFleet { get; init; }
+
+    /// <summary>The largest fleet to start (<c>--fleet-max-hosts</c>, default 500; 1000 adds the largest row).</summary>
+    public int FleetMaxHosts { get; init; } = 500;
+
     public string? OutFile { get; init; }
 
     public string? PlotFile { get; init; }
@@ -59,6 +68,9 @@ internal sealed record BenchmarkSettings
                 "--filter" => settings with { Filter = Next() },
                 "--only" => settings with { Only = Enum.Parse<ScenarioKind>(Next(), ignoreCase: true) },
                 "--strategies" => settings with { Strategies = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--fleet-only" => settings with { FleetOnly = true },
+                "--no-fleet" => settings with { NoFleet = true },
+                "--fleet-max-hosts" => settings with { FleetMaxHosts = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--out" => settings with { OutFile = Next() },
                 "--plot" => settings with { PlotFile = Next() },
                 "--runs" => settings with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) },
@@ -76,5 +88,5 @@ internal sealed record BenchmarkSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- [--quick] [--out FILE.md] [--plot FILE.png] " +
-        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...]; or --cold-start (process cold start, see --cold-start --help)";
+        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...] [--fleet-only | --no-fleet] [--fleet-max-hosts H (default 500)]; or --cold-start (process cold start, see --cold-start --help)";
 }

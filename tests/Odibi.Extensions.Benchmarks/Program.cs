@@ -94,6 +94,10 @@ internal static class Program
         }
     }
 
+    /// <summary>The machine's 1-minute load average (Linux), to tell a quiet run from a busy one.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
     private static async Task<int> RunAsync(BenchmarkSettings settings)
     {
         // LocalKeyVault runs in this process: Kestrel's handlers, the SDK's pipelines and the token delays are all async,
@@ -103,11 +107,16 @@ internal static class Program
 
         Scenario.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
         var total = Stopwatch.StartNew();
+        var loadAtStart = LoadAverage();
         Console.Error.WriteLine($"Odibi.Extensions benchmark ({(settings.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, " +
                                 $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
-        var host = await HostOverhead.MeasureAsync(settings.Quick ? 20 : 100, settings.Quick ? 5 : 20);
-        Console.Error.WriteLine($"host start: bare {host.BareMedianMs:F2} ms, with AddOdibiConnections {host.OdibiMedianMs:F2} ms, overhead {host.OverheadMs:F2} ms (first: {host.ColdOverheadMs:F1} ms)");
+        HostOverheadResult? host = null;
+        if (!settings.FleetOnly)
+        {
+            host = await HostOverhead.MeasureAsync(settings.Quick ? 20 : 100, settings.Quick ? 5 : 20);
+            Console.Error.WriteLine($"host start: bare {host.BareMedianMs:F2} ms, with AddOdibiConnections {host.OdibiMedianMs:F2} ms, overhead {host.OverheadMs:F2} ms (first: {host.ColdOverheadMs:F1} ms)");
+        }
 
         await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions
         {
@@ -122,7 +131,7 @@ internal static class Program
         }
 
         var cells = new List<CellResult>();
-        foreach (var (scenario, strategies) in settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
+        foreach (var (scenario, strategies) in settings.FleetOnly ? [] : settings.Quick ? BenchmarkPlan.Quick() : BenchmarkPlan.Full())
         {
             if ((settings.Only is { } only && scenario.Kind != only) || (settings.Filter is { } filter && !scenario.Label.Contains(filter, StringComparison.OrdinalIgnoreCase)))
             {
@@ -140,11 +149,12 @@ internal static class Program
             }
         }
 
-        var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick);
+        var fleet = settings.NoFleet ? [] : await FleetBenchmark.RunAsync(server, FleetBenchmark.Plan(settings.Quick, settings.FleetMaxHosts));
+        var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick && !settings.FleetOnly).Concat(FleetBenchmark.Check(fleet)).ToList();
         var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
                       $".NET {Environment.Version}), {(settings.Quick ? "--quick, " : string.Empty)}LocalKeyVault in process, " +
-                      $"{total.Elapsed.TotalMinutes:F1} min.";
-        var markdown = Report.Write(cells, host, checks, heading);
+                      $"{total.Elapsed.TotalMinutes:F1} min; 1-minute load average {loadAtStart} at the start, {LoadAverage()} at the end.";
+        var markdown = Report.Write(cells, host, checks, heading) + (fleet.Count > 0 ? Environment.NewLine + FleetBenchmark.Write(fleet) : string.Empty);
         Console.WriteLine(markdown);
 
         if (settings.OutFile is { } outFile)

@@ -21,7 +21,7 @@ internal static class Report
         SideBySide(text, cells);
         text.AppendLine("Every cell in full:").AppendLine();
         Section(text, cells, ScenarioKind.LatencyBound, "Latency-bound (no rate limit)");
-        Section(text, cells, ScenarioKind.RateBound, $"Rate-bound (each vault allows {BenchmarkPlan.RateLimit} requests/s, then 429 + Retry-After)");
+        Section(text, cells, ScenarioKind.RateBound, $"Rate-bound (each vault allows {BenchmarkPlan.RateLimit} requests per sliding second, then 429 Throttled without Retry-After, as Key Vault answers)");
         Section(text, cells, ScenarioKind.Shared, "Shared (4 connections using 2 distinct secrets, 1 vault)");
         text.AppendLine(Formula).AppendLine();
 

@@ -1,13 +1,18 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Options;
 
 namespace Odibi.Extensions.Internal.KeyVault;
 
 /// <summary>
-/// The secrets read from Key Vault, keyed by (vault, name, version). Concurrent callers of one secret share one
-/// request; no lock is held across I/O; a failure is not cached, so the next call tries again. Each fetch is bounded
-/// by <see cref="PrefetchOptions.FetchTimeout"/>, the SDK's retries included.
+/// The secrets read from Key Vault, keyed by (vault, name, version). Concurrent callers of one secret share one read;
+/// no lock is held across I/O. A read retries transient answers (429, 408, 500, 502, 503, 504, a dropped connection)
+/// through the vault's <see cref="VaultGate"/> until its deadline, <see cref="PrefetchOptions.FetchTimeout"/> after it
+/// was queued; other answers fail it at once. A failed read is handed to the callers that arrive within a short
+/// back-off that grows while the read keeps failing (<see cref="RetryTiming.FailureDelay"/>), then one of them reads
+/// again: a failing secret costs the vault one request per back-off, not one per caller.
 /// </summary>
 internal sealed class SecretCache : IDisposable
 {
@@ -62,11 +67,8 @@ internal sealed class SecretCache : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _lifetime.Cancel();
-        _lifetime.Dispose();
-    }
+    /// <summary>Stops: reads under way end, and later ones fail saying so. The token source is not disposed, so nothing reads a disposed one.</summary>
+    public void Dispose() => _lifetime.Cancel();
 
     private Task<string> Fetch(SecretKey key, Entry entry, bool refresh, string? unlessChangedFrom = null)
     {
@@ -83,75 +85,156 @@ internal sealed class SecretCache : IDisposable
                 return running;
             }
 
+            if (!refresh && entry.Failure is { } failed && _time.GetTimestamp() < entry.FailedUntil)
+            {
+                return failed;
+            }
+
             fetch = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             entry.InFlight = fetch.Task;
         }
 
-        // Started outside the lock, in the caller's async flow (which may be watching for the token request).
-        _ = RunAsync(key, entry, fetch);
+        // The deadline is set here, when the read is queued, and every wait of the read observes it.
+        _ = RunAsync(key, entry, fetch, _time.GetTimestamp());
         return fetch.Task;
     }
 
-    private async Task RunAsync(SecretKey key, Entry entry, TaskCompletionSource<string> fetch)
+    private async Task RunAsync(SecretKey key, Entry entry, TaskCompletionSource<string> fetch, long queued)
     {
         try
         {
-            var value = await ReadAsync(key).ConfigureAwait(false);
+            var value = await ReadAsync(key, queued).ConfigureAwait(false);
             lock (entry)
             {
                 entry.Value = value;
                 entry.InFlight = null;
+                entry.Failure = null;
+                entry.FailuresInARow = 0;
             }
 
             fetch.SetResult(value);
         }
         catch (Exception exception)
         {
+            fetch.SetException(exception);
             lock (entry)
             {
                 entry.InFlight = null;
+                entry.Failure = fetch.Task;
+                entry.FailedUntil = _time.GetTimestamp() + Ticks(_clients.Timing.FailureDelay(++entry.FailuresInARow));
             }
-
-            fetch.SetException(exception);
         }
     }
 
-    private async Task<string> ReadAsync(SecretKey key)
+    private async Task<string> ReadAsync(SecretKey key, long queued)
     {
+        if (_lifetime.IsCancellationRequested)
+        {
+            throw Stopped(key);
+        }
+
         var vault = _clients.Get(key.Vault);
-        using var timeout = new CancellationTokenSource(_fetchTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _lifetime.Token);
+        var left = _fetchTimeout - _time.GetElapsedTime(queued);
+        using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _lifetime.Token);
+        var token = linked.Token;
+        int attempts = 0, throttled = 0;
+        Exception? last = null;
         try
         {
-            await vault.Gate.WaitAsync(linked.Token).ConfigureAwait(false);
-            try
+            while (true)
             {
-                KeyVaultSecret secret = await vault.Client.GetSecretAsync(key.Name, key.Version, linked.Token).ConfigureAwait(false);
-                if (string.IsNullOrWhiteSpace(secret.Value))
+                var lease = await vault.Gate.EnterAsync(token).ConfigureAwait(false);
+                attempts++;
+                var answer = VaultAnswer.None;
+                TimeSpan? retryAfter = null;
+                try
                 {
-                    throw new InvalidOperationException(
-                        $"Key Vault {key} is empty: an empty value is not a key. Set the secret's value (az keyvault secret set --vault-name <vault> --name {key.Name} --value <key>).");
+                    KeyVaultSecret secret = await vault.Client.GetSecretAsync(key.Name, key.Version, token).ConfigureAwait(false);
+                    answer = VaultAnswer.Success;
+                    if (string.IsNullOrWhiteSpace(secret.Value))
+                    {
+                        throw new InvalidOperationException(
+                            $"Key Vault {key} is empty: an empty value is not a key. Set the secret's value (az keyvault secret set --vault-name <vault> --name {key.Name} --value <key>).");
+                    }
+
+                    return secret.Value;
+                }
+                catch (RequestFailedException failed) when (failed.Status != 0)
+                {
+                    answer = failed.Status == 429 ? VaultAnswer.Throttled : VaultAnswer.Failed;
+                    retryAfter = RetryAfter(failed);
+                    if (failed.Status is not (408 or 429 or 500 or 502 or 503 or 504))
+                    {
+                        throw;
+                    }
+
+                    last = failed;
+                    throttled += failed.Status == 429 ? 1 : 0;
+                }
+                catch (RequestFailedException dropped) when (!token.IsCancellationRequested)
+                {
+                    last = dropped; // no answer: a dropped or refused connection
+                }
+                finally
+                {
+                    vault.Gate.Exit(lease, answer, retryAfter);
                 }
 
-                return secret.Value;
-            }
-            finally
-            {
-                vault.Gate.Release();
+                // A 429 holds the whole vault at its gate; other transient failures back off on their own.
+                if (answer != VaultAnswer.Throttled)
+                {
+                    await Task.Delay(_clients.Timing.TransientDelay(attempts), _time, token).ConfigureAwait(false);
+                }
             }
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_lifetime.IsCancellationRequested)
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
         {
-            throw new TimeoutException(
-                $"Key Vault did not return {key} within {_fetchTimeout} (Odibi:Prefetch:FetchTimeout, retries included): " +
-                "check that the vault is reachable from this network, or raise FetchTimeout.");
+            throw Stopped(key);
+        }
+        catch (Exception exception) when (deadline.IsCancellationRequested && exception is OperationCanceledException or RequestFailedException { Status: 0 })
+        {
+            throw GaveUp(key, attempts, throttled, last, _time.GetElapsedTime(queued));
         }
     }
+
+    private TimeoutException GaveUp(SecretKey key, int attempts, int throttled, Exception? last, TimeSpan elapsed)
+    {
+        var within = $"Key Vault did not return {key} within {_fetchTimeout} (Odibi:Prefetch:FetchTimeout, retries included)";
+        var tries = string.Create(CultureInfo.InvariantCulture, $"gave up after {attempts} attempt{(attempts == 1 ? "" : "s")} over {elapsed.TotalSeconds:0.0} s");
+        return last switch
+        {
+            RequestFailedException { Status: 429 } => new TimeoutException(
+                $"{within}: {tries}, {throttled} of them answered 429 Throttled (the vault's request limit). " +
+                "Fix: spread secrets across vaults, stagger host starts, or raise Odibi:Prefetch:FetchTimeout."),
+            not null => new TimeoutException($"{within}: {tries}; the last: {SecretFailures.Cause(last)}"),
+            null => new TimeoutException(
+                $"{within}: {tries}, without an answer. Fix: check that the vault is reachable from this network, or raise FetchTimeout."),
+        };
+    }
+
+    private static InvalidOperationException Stopped(SecretKey key) =>
+        new($"Key Vault {key} was not read: the Odibi connections are stopped (their host has shut down).");
+
+    private static TimeSpan? RetryAfter(RequestFailedException failed) =>
+        failed.GetRawResponse() is { } response && response.Headers.TryGetValue("Retry-After", out var value)
+            && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private sealed class Entry
     {
         public string? Value { get; set; }
 
         public Task<string>? InFlight { get; set; }
+
+        /// <summary>Gets or sets the last read, if it failed; handed to callers until <see cref="FailedUntil"/>.</summary>
+        public Task<string>? Failure { get; set; }
+
+        public long FailedUntil { get; set; }
+
+        public int FailuresInARow { get; set; }
     }
 }

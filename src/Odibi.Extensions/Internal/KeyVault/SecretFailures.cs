@@ -16,7 +16,7 @@ internal static class SecretFailures
     {
         if (error is AggregateException { InnerExceptions.Count: > 0 } aggregate)
         {
-            error = aggregate.InnerExceptions[^1]; // the SDK's retries each failed; the last says why
+            error = aggregate.InnerExceptions[^1]; // an SDK's retries each failed; the last says why
         }
 
         var what = connection.HasKeyVaultSecret
@@ -43,8 +43,8 @@ internal static class SecretFailures
         403 when failed.Message.Contains("disabled", StringComparison.OrdinalIgnoreCase) => "enable the secret (or its current version) in the vault.",
         403 => "grant this identity 'Get' on secrets (the 'Key Vault Secrets User' role, or an access policy).",
         404 => "check SecretName, SecretVersion and KeyVaultName, or create the secret in the vault.",
-        429 => "the vault is throttling: lower Odibi:Prefetch:MaxConcurrency or spread secrets over vaults.",
-        >= 500 => "the vault is failing; retry later, or raise FetchTimeout to allow more retries.",
+        429 => "the vault is throttling (its request limit): spread secrets across vaults, stagger host starts, or raise Odibi:Prefetch:FetchTimeout.",
+        >= 500 => "the vault is failing: check its health in the Azure portal; reads retry until Odibi:Prefetch:FetchTimeout, so raising it waits longer.",
         _ => "see the status and error code above.",
     };
 

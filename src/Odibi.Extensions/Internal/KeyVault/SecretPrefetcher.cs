@@ -8,13 +8,12 @@ using Odibi.Extensions.Internal.Telemetry;
 namespace Odibi.Extensions.Internal.KeyVault;
 
 /// <summary>
-/// Fetches the connections' secrets in parallel: each distinct secret once, per vault one priming request first (so the
-/// vault's challenge is learned once) and the rest released as soon as that vault's token is requested.
+/// Fetches the connections' secrets in parallel: each distinct secret once, all queued at once (each vault's
+/// <see cref="VaultGate"/> sends its first request alone, to learn the challenge, and the rest when it carries a token).
 /// Identity connections get one storage token each, so a broken identity fails at startup too.
 /// </summary>
 internal sealed class SecretPrefetcher(
     SecretCache cache,
-    VaultClients clients,
     StorageCredentialFactory identities,
     OdibiTelemetry telemetry,
     IOptions<OdibiOptions> options,
@@ -46,11 +45,7 @@ internal sealed class SecretPrefetcher(
         using var deadline = new CancellationTokenSource(prefetch.StartupTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
 
-        var secrets = new Dictionary<SecretKey, Task<Outcome>>();
-        foreach (var vault in vaults)
-        {
-            StartVault(vault.Key, vault.ToList(), refresh, secrets);
-        }
+        var secrets = keys.ToDictionary(key => key, key => FetchAsync(key, refresh));
 
         var tasks = connections.Select(c => IsIdentity(c) ? AcquireTokenAsync(c, secrets, prefetch.FetchTimeout) : secrets[SecretKey.For(c)]).ToList();
 
@@ -88,51 +83,6 @@ internal sealed class SecretPrefetcher(
 
         activity?.SetTag("odibi.failed", report.Failed);
         return report;
-    }
-
-    private void StartVault(Uri vault, List<SecretKey> keys, bool refresh, Dictionary<SecretKey, Task<Outcome>> secrets)
-    {
-        var client = clients.Get(vault);
-        if (client.Primed || keys.Count == 1)
-        {
-            foreach (var key in keys)
-            {
-                secrets[key] = FetchAsync(key, refresh);
-            }
-
-            return;
-        }
-
-        // One request learns the vault's challenge; once it asks for a token the challenge is cached, so the rest
-        // can go out without being challenged themselves (N + 1 requests rather than 2N).
-        var tokenRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = PrimeAsync(keys[0], refresh, tokenRequested);
-        secrets[keys[0]] = first;
-        var release = ReleaseAsync(client, tokenRequested.Task, first);
-        foreach (var key in keys.Skip(1))
-        {
-            secrets[key] = AfterAsync(release, key, refresh);
-        }
-    }
-
-    private async Task<Outcome> PrimeAsync(SecretKey key, bool refresh, TaskCompletionSource tokenRequested)
-    {
-        SharedTokenCredential.WatchTokenRequests(tokenRequested);
-        return await FetchAsync(key, refresh).ConfigureAwait(false);
-    }
-
-    private static async Task ReleaseAsync(VaultClient client, Task tokenRequested, Task first)
-    {
-        await Task.WhenAny(tokenRequested, first).ConfigureAwait(false);
-        client.Primed = tokenRequested.IsCompleted;
-    }
-
-    private async Task<Outcome> AfterAsync(Task release, SecretKey key, bool refresh)
-    {
-        var queued = time.GetTimestamp();
-        await release.ConfigureAwait(false);
-        var outcome = await FetchAsync(key, refresh).ConfigureAwait(false);
-        return outcome with { Duration = time.GetElapsedTime(queued) };
     }
 
     private async Task<Outcome> FetchAsync(SecretKey key, bool refresh)

@@ -5,52 +5,68 @@ namespace Odibi.Extensions.Internal.KeyVault;
 
 /// <summary>
 /// Wraps the app's credential so that it is asked once per (scopes, tenant, claims) until the token nears expiry,
-/// however many vault clients (each with its own token cache) ask for it. Concurrent callers share one acquisition.
-/// Also tells a watcher in the current async flow that a token was requested: the moment a vault's challenge is
-/// known, which is when the rest of that vault's requests can go out.
+/// however many vault clients (each with its own token cache) ask for it. Concurrent callers share one acquisition,
+/// for at most <see cref="PrefetchOptions.FetchTimeout"/>: a caller gets a <see cref="TimeoutException"/> when the
+/// acquisition it joined has run that long, and a caller arriving after that starts a fresh one (a hung identity
+/// endpoint costs one FetchTimeout, not the life of the process).
 /// </summary>
-internal sealed class SharedTokenCredential(TokenCredential inner, TimeProvider time) : TokenCredential
+internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetchTimeout, TimeProvider time) : TokenCredential
 {
-    private static readonly AsyncLocal<TaskCompletionSource?> Watcher = new();
     private static readonly TimeSpan RefreshMargin = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public TokenCredential Inner => inner;
 
-    /// <summary>Completes <paramref name="signal"/> when a token is requested from this async flow onward.</summary>
-    public static void WatchTokenRequests(TaskCompletionSource signal) => Watcher.Value = signal;
-
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
         GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
 
     public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
     {
-        Watcher.Value?.TrySetResult();
         var key = $"{string.Join(' ', requestContext.Scopes)}|{requestContext.TenantId}|{requestContext.Claims}|{requestContext.IsCaeEnabled}";
         var entry = _entries.GetOrAdd(key, static _ => new Entry());
-        Task<AccessToken> acquisition;
+        Acquisition acquisition;
         lock (entry)
         {
-            if (entry.Current is { IsCompletedSuccessfully: true } done && done.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
+            if (entry.Current is { Token.IsCompletedSuccessfully: true } done && done.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
             {
-                return ValueTask.FromResult(done.Result);
+                return ValueTask.FromResult(done.Token.Result);
             }
 
-            if (entry.Current is null || entry.Current.IsCompleted)
+            var now = time.GetTimestamp();
+            if (entry.Current is null || entry.Current.Token.IsCompleted || time.GetElapsedTime(entry.Current.Started, now) >= fetchTimeout)
             {
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
-                entry.Current = Task.Run(() => inner.GetTokenAsync(requestContext, CancellationToken.None).AsTask(), CancellationToken.None);
+                var token = Task.Run(() => inner.GetTokenAsync(requestContext, CancellationToken.None).AsTask(), CancellationToken.None);
+                _ = token.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                entry.Current = new Acquisition(token, now);
             }
 
             acquisition = entry.Current;
         }
 
-        return new ValueTask<AccessToken>(acquisition.WaitAsync(cancellationToken));
+        return WaitAsync(acquisition, cancellationToken);
     }
+
+    private async ValueTask<AccessToken> WaitAsync(Acquisition acquisition, CancellationToken cancellationToken)
+    {
+        var left = fetchTimeout - time.GetElapsedTime(acquisition.Started);
+        try
+        {
+            return await acquisition.Token.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!acquisition.Token.IsCompleted)
+        {
+            throw new TimeoutException(
+                $"The credential ({inner.GetType().Name}) did not return a token within {fetchTimeout} (Odibi:Prefetch:FetchTimeout): " +
+                "check that its identity endpoint is reachable; the next request starts a fresh token request.");
+        }
+    }
+
+    private sealed record Acquisition(Task<AccessToken> Token, long Started);
 
     private sealed class Entry
     {
-        public Task<AccessToken>? Current { get; set; }
+        public Acquisition? Current { get; set; }
     }
 }

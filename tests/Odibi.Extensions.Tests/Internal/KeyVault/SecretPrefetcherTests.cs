@@ -1,6 +1,7 @@
 using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Internal.KeyVault;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
@@ -72,6 +73,34 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         Assert.Equal(16, _server.Vault(vaultName).SecretRequestCount);
         Assert.Equal(1, _server.Vault(vaultName).ChallengeCount);
         Assert.Equal(1, _server.Credential.Count);
+    }
+
+    [Fact]
+    public async Task PrefetchAsync_ManySecretsInOneVault_RestReleasedWhenFirstSendsItsToken()
+    {
+        // Released too early, the rest are challenged too (2N requests); released only once the first is answered,
+        // startup takes T + 3L. Released when the first request goes out with its token: N + 1 requests, T + 2L.
+        var latency = TimeSpan.FromMilliseconds(500);
+        var vaultName = UniqueVaultName();
+        var connections = string.Join(",", Enumerable.Range(0, 8).Select(i =>
+        {
+            _server.Vault(vaultName).SetSecret($"key-{i}", $"value-{i}");
+            return $"\"c{i}\": {KeyVaultConnection($"account{i:D3}", vaultName, $"key-{i}")}";
+        }));
+        _server.Vault(vaultName).Latency = latency;
+        _server.Credential.TokenLatency = TimeSpan.FromMilliseconds(300);
+        using var host = Build(OdibiJson(connections), _server);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.True(host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!.AllSucceeded);
+        Assert.Equal(1, _server.Vault(vaultName).ChallengeCount);
+        Assert.Equal(8, _server.Vault(vaultName).SecretRequestCount);
+        var withToken = _server.Requests.Where(r => r.VaultName == vaultName && r.HasToken).OrderBy(r => r.Timestamp).ToList();
+        var firstAnswered = withToken[0].Timestamp + latency;
+        Assert.All(withToken, r => Assert.True(r.Timestamp < firstAnswered,
+            $"request for {r.SecretName} arrived {(r.Timestamp - withToken[0].Timestamp).TotalMilliseconds} ms after the first with a token, which was answered after {latency.TotalMilliseconds} ms"));
     }
 
     [Fact]
@@ -158,7 +187,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
 
         if (fault is not ("credential" or "refused"))
         {
-            Assert.Equal(ConnectionStatus.Ready, connections["good"].Status);
+            Assert.True(connections["good"].Status == ConnectionStatus.Ready, report.Results.Single(r => r.ConnectionName == "good").Error?.Message);
         }
     }
 
@@ -251,11 +280,16 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         var vaultName = UniqueVaultName();
         _server.Vault(vaultName).SetSecret("k", Secret);
         _server.Vault(vaultName).InjectFault("k", LocalKeyVaultFault.Status(403).Times(1));
-        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}", prefetch: "\"Policy\": \"Degrade\""), _server);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}", prefetch: "\"Policy\": \"Degrade\""), _server,
+            b => b.Services.AddSingleton<TimeProvider>(time));
         await host.StartAsync();
         var connection = host.Services.GetRequiredService<IAdlsConnections>()["c"];
         Assert.Equal(ConnectionStatus.Failed, connection.Status);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => connection.GetStorageKeyAsync().AsTask()); // within the failure's back-off
+        Assert.Equal(1, _server.Vault(vaultName).SecretRequestCount);
 
+        time.Advance(TimeSpan.FromSeconds(1));
         var key = await connection.GetStorageKeyAsync();
         await host.StopAsync();
 

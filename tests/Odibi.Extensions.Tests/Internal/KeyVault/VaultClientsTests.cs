@@ -82,7 +82,7 @@ public sealed class VaultClientsTests
 
         Assert.True(report.AllSucceeded, string.Join("; ", report.Results.Where(r => !r.Success).Select(r => r.Error?.Message)));
         Assert.Contains(server.Requests, r => r.VaultName == vaultName && r.StatusCode == 429); // it was throttled
-        Assert.True(client.Limiter.Limit < 64, $"limit {client.Limiter.Limit} after 429s");
+        Assert.True(client.Gate.Limit < 64, $"limit {client.Gate.Limit} after 429s");
     }
 
     [Fact]

@@ -1,0 +1,306 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace Odibi.Extensions.Internal.KeyVault;
+
+/// <summary>
+/// Decides when a request may go to one vault; every read of the vault passes it, one attempt per lease. Three rules,
+/// all under one lock, waiters served in order:
+/// <list type="number">
+/// <item><b>Priming.</b> Until the vault's challenge is known, one request goes alone. Key Vault answers a client's
+/// first request with a 401 challenge, which the SDK caches for the vault's host; only then does it ask for a token and
+/// send the request again with it. <see cref="Observer"/>, a policy in the vault's own pipeline after the
+/// authentication policy, sees that first request carrying a bearer token and opens the gate: the rest then go out with
+/// the cached challenge and the shared token, so N secrets cost N + 1 requests and T + 2L. If the first request ends
+/// without a token (an unreachable vault), the next waiter takes its place.</item>
+/// <item><b>Concurrency.</b> At most <c>limit</c> requests in flight, starting at <c>MaxConcurrency</c>: a 429 for a
+/// request sent after the last cut multiplies it by 0.9 (one cut per round trip); a success of a request sent after the
+/// last cut, while the vault is not held and with a latency within 1.5× the baseline, adds 1/limit (about one per round
+/// trip). The baseline is the fastest latency seen, drifting up toward recent ones so that one unusually fast answer
+/// does not stop the growth for good.</item>
+/// <item><b>Throttle back-pressure.</b> A 429 holds the whole vault: no request goes until, after a jittered delay
+/// (<see cref="RetryTiming.ThrottleDelay"/>, Retry-After plus jitter when sent), one probe goes; its success reopens the
+/// vault, its 429 holds it again for longer. The vault's limit is per window, not per request, so one refused request
+/// says the others would be refused too.</item>
+/// </list>
+/// </summary>
+internal sealed class VaultGate
+{
+    private const double Decrease = 0.9;
+    private const double BaselineDrift = 1.0 / 16;
+
+    private readonly Lock _lock = new();
+    private readonly LinkedList<TaskCompletionSource<VaultLease>> _waiters = new();
+    private readonly int _max;
+    private readonly RetryTiming _timing;
+    private readonly TimeProvider _time;
+    private double _limit;
+    private int _inFlight;
+    private long _lastCut = long.MinValue;
+    private double _baseline = double.MaxValue; // seconds
+    private volatile bool _primed;
+    private bool _primerOut;
+    private bool _holding;
+    private bool _probeOut;
+    private int _throttledInARow;
+    private long _probeAt;
+    private ITimer? _timer;
+
+    public VaultGate(int maxConcurrency, RetryTiming timing, TimeProvider time)
+    {
+        _max = maxConcurrency;
+        _limit = maxConcurrency;
+        _timing = timing;
+        _time = time;
+        Observer = new BearerObserver(this);
+    }
+
+    /// <summary>Gets the policy to add to the vault's pipeline at <see cref="HttpPipelinePosition.PerRetry"/> (after authentication).</summary>
+    public HttpPipelinePolicy Observer { get; }
+
+    /// <summary>Gets the current limit on requests in flight.</summary>
+    public int Limit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (int)_limit;
+            }
+        }
+    }
+
+    /// <summary>Gets how many requests are waiting to go.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets whether a request has gone to the vault with a token, so its challenge is known.</summary>
+    public bool IsPrimed => _primed;
+
+    /// <summary>Gets whether the vault is held after a 429.</summary>
+    public bool IsHolding
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _holding;
+            }
+        }
+    }
+
+    /// <summary>Waits until one request may go; pass the lease to <see cref="Exit"/> with the answer.</summary>
+    public async ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken)
+    {
+        LinkedListNode<TaskCompletionSource<VaultLease>> waiter;
+        lock (_lock)
+        {
+            if (_waiters.Count == 0 && TryAdmit(out var lease))
+            {
+                return lease;
+            }
+
+            waiter = _waiters.AddLast(new TaskCompletionSource<VaultLease>(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
+        try
+        {
+            return await waiter.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                if (waiter.List is not null)
+                {
+                    _waiters.Remove(waiter);
+                    Pump(); // whoever was queued behind it may go now
+                    throw;
+                }
+            }
+
+            Exit(waiter.Value.Task.Result, VaultAnswer.None); // admitted while being canceled: give the lease back
+            throw;
+        }
+    }
+
+    /// <summary>Ends a lease: the request was answered <paramref name="answer"/> (<paramref name="retryAfter"/> for a 429 that sent one).</summary>
+    public void Exit(VaultLease lease, VaultAnswer answer, TimeSpan? retryAfter = null)
+    {
+        var now = _time.GetTimestamp();
+        var latency = _time.GetElapsedTime(lease.Sent, now).TotalSeconds;
+        lock (_lock)
+        {
+            _inFlight--;
+            _primerOut &= !lease.Primer;
+            _probeOut &= !lease.Probe;
+            switch (answer)
+            {
+                case VaultAnswer.Throttled:
+                    if (lease.Sent > _lastCut)
+                    {
+                        _limit = Math.Max(1, _limit * Decrease);
+                        _lastCut = now;
+                    }
+
+                    if (!_holding || lease.Probe)
+                    {
+                        Hold(now, ++_throttledInARow, retryAfter);
+                    }
+                    else if (retryAfter is { } wait)
+                    {
+                        Hold(Math.Max(_probeAt, now + Ticks(wait)), _throttledInARow, null, absolute: true);
+                    }
+
+                    break;
+
+                case VaultAnswer.Success:
+                    _baseline = latency < _baseline ? latency : _baseline + ((latency - _baseline) * BaselineDrift);
+                    Reopen(lease);
+                    if (!_holding && lease.Sent > _lastCut && latency <= _baseline * 1.5)
+                    {
+                        _limit = Math.Min(_max, _limit + (1 / _limit));
+                    }
+
+                    break;
+
+                case VaultAnswer.Failed:
+                    Reopen(lease); // answered, and not with a 429: the vault is not throttling
+                    break;
+            }
+
+            Pump();
+        }
+    }
+
+    private void Hold(long from, int throttledInARow, TimeSpan? retryAfter, bool absolute = false)
+    {
+        _holding = true;
+        _probeAt = absolute ? from : from + Ticks(_timing.ThrottleDelay(throttledInARow, retryAfter));
+        ArmTimer(_time.GetElapsedTime(_time.GetTimestamp(), _probeAt));
+    }
+
+    private void ArmTimer(TimeSpan due)
+    {
+        _timer?.Dispose();
+        _timer = _time.CreateTimer(static state => ((VaultGate)state!).OnProbeDue(), this, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Reopen(VaultLease lease)
+    {
+        if (lease.Probe)
+        {
+            _holding = false;
+            _throttledInARow = 0;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    private void OnProbeDue()
+    {
+        lock (_lock)
+        {
+            Pump();
+            var now = _time.GetTimestamp();
+            if (_holding && !_probeOut && _waiters.Count > 0 && now < _probeAt)
+            {
+                // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
+                ArmTimer(_time.GetElapsedTime(now, _probeAt) + TimeSpan.FromMilliseconds(1));
+            }
+        }
+    }
+
+    private void OnAuthorizedRequest()
+    {
+        if (_primed)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _primed = true;
+            Pump();
+        }
+    }
+
+    private void Pump()
+    {
+        while (_waiters.First is { } next && TryAdmit(out var lease))
+        {
+            _waiters.RemoveFirst();
+            next.Value.TrySetResult(lease);
+        }
+    }
+
+    private bool TryAdmit(out VaultLease lease)
+    {
+        lease = default;
+        var now = _time.GetTimestamp();
+        if (_inFlight >= (int)_limit || (!_primed && _primerOut) || (_holding && (_probeOut || now < _probeAt)))
+        {
+            return false;
+        }
+
+        lease = new VaultLease(now, Primer: !_primed, Probe: _holding);
+        _inFlight++;
+        _primerOut |= lease.Primer;
+        _probeOut |= lease.Probe;
+        return true;
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>Sees the vault's requests after the authentication policy: the first one carrying a token primes the vault.</summary>
+    private sealed class BearerObserver(VaultGate gate) : HttpPipelinePolicy
+    {
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Observe(message);
+            ProcessNext(message, pipeline);
+        }
+
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Observe(message);
+            return ProcessNextAsync(message, pipeline);
+        }
+
+        private void Observe(HttpMessage message)
+        {
+            if (!gate._primed && message.Request.Headers.TryGetValue(HttpHeader.Names.Authorization, out var value)
+                && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                gate.OnAuthorizedRequest();
+            }
+        }
+    }
+}
+
+/// <summary>One request's permission to go to a vault: when it was sent, and whether it is the vault's first (primer) or a probe after a 429.</summary>
+internal readonly record struct VaultLease(long Sent, bool Primer, bool Probe);
+
+/// <summary>How a vault answered a request.</summary>
+internal enum VaultAnswer
+{
+    /// <summary>No answer: the request was canceled, or the connection failed.</summary>
+    None,
+
+    /// <summary>A 2xx answer.</summary>
+    Success,
+
+    /// <summary>A 429: the vault's request limit.</summary>
+    Throttled,
+
+    /// <summary>Any other answer.</summary>
+    Failed,
+}
