@@ -18,7 +18,7 @@ public sealed class VaultClientsTests
     {
         var configuration = TestConfiguration.FromJson($$"""
             { "Odibi": {
-                "Credential": { "credential": "clientsecret", "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                "Credential": { "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
                                 "clientId": "0b4a2a33-1e2f-4c5d-9a8b-7c6d5e4f3a21", "clientSecret": "not-a-real-secret" },
                 "Connections": { "c": {{Connection}} } } }
             """);
