@@ -14,6 +14,8 @@ using Odibi.Extensions.Internal;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Testing.Internal;
 
+using static Odibi.Extensions.Tests.Testing.LocalKeyVaultClients;
+
 namespace Odibi.Extensions.Tests.Testing;
 
 /// <summary>
@@ -661,22 +663,6 @@ public sealed class LocalKeyVaultTests : IAsyncLifetime
         var client = new SecretClient(_server.GetVaultUri(vaultName), settings.Credential!, options);
         Assert.Equal("value", (await client.GetSecretAsync(SecretName)).Value.Value);
     }
-
-    private static SecretClientOptions FastOptions(int maxRetries = 3)
-    {
-        return new SecretClientOptions
-        {
-            Retry =
-            {
-                MaxRetries = maxRetries,
-                Delay = TimeSpan.FromMilliseconds(10),
-                MaxDelay = TimeSpan.FromMilliseconds(100),
-                NetworkTimeout = TimeSpan.FromSeconds(10),
-            },
-        };
-    }
-
-    private static string UniqueVaultName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
     private static IEnumerable<Exception> InnerExceptions(Exception exception)
     {
