@@ -3,6 +3,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.KeyVault;
 
 namespace Odibi.Extensions.Internal.Hosting;
 
@@ -207,8 +208,8 @@ internal sealed class OdibiStartupService(
     /// <summary>The wait before retry <paramref name="attempt"/>: exponential from 1 s, capped at 5 minutes, jittered to 50-100 %.</summary>
     internal static TimeSpan RetryDelay(int attempt)
     {
-        var ceiling = Math.Min(FirstRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30)), MaxRetryDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() / 2)));
+        var ceiling = RetryTiming.Doubling(FirstRetryDelay, MaxRetryDelay, attempt);
+        return ceiling * (0.5 + (Random.Shared.NextDouble() / 2));
     }
 
     private async Task RefreshLoopAsync(TimeSpan interval, CancellationToken cancellationToken)

@@ -47,6 +47,7 @@ internal sealed class RetryTiming
     /// <summary>How long a read's failure is shared after <paramref name="failuresInARow"/> failures (not jittered: it only spares the vault).</summary>
     public TimeSpan FailureDelay(int failuresInARow) => Doubling(FailureBase, FailureCap, failuresInARow);
 
-    private static TimeSpan Doubling(TimeSpan first, TimeSpan cap, int count) =>
+    /// <summary><paramref name="first"/> doubled per <paramref name="count"/> after the first, capped at <paramref name="cap"/>.</summary>
+    internal static TimeSpan Doubling(TimeSpan first, TimeSpan cap, int count) =>
         count >= 31 ? cap : TimeSpan.FromTicks(Math.Min(cap.Ticks, first.Ticks * (1L << Math.Max(0, count - 1))));
 }
