@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ namespace Odibi.Extensions.Testing;
 public sealed class LocalKeyVault : IAsyncDisposable
 {
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(5);
+    private const int ListenBacklog = 4096; // Linux caps it at net.core.somaxconn
 
     private readonly ConcurrentDictionary<string, LocalVault> _vaults = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _requestsLock = new();
@@ -381,6 +383,9 @@ public sealed class LocalKeyVault : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate));
         });
+        // A fleet of clients in one process opens hundreds of connections at once: past the default backlog (512) the
+        // kernel drops their SYNs and each retries 1 s, 3 s, 7 s… later, stalls a real vault's front end does not cause.
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.Backlog = ListenBacklog);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = s_stopTimeout);
         builder.Services.AddSingleton<IHostLifetime, InProcessHostLifetime>();
 

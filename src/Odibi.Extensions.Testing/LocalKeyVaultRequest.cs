@@ -9,6 +9,7 @@ public sealed class LocalKeyVaultRequest
         DateTimeOffset timestamp,
         string method,
         string? vaultName,
+        string? vaultHost,
         string? secretName,
         string? secretVersion,
         int? statusCode,
@@ -18,6 +19,7 @@ public sealed class LocalKeyVaultRequest
         Timestamp = timestamp;
         Method = method;
         VaultName = vaultName;
+        VaultHost = vaultHost;
         SecretName = secretName;
         SecretVersion = secretVersion;
         StatusCode = statusCode;
@@ -33,6 +35,12 @@ public sealed class LocalKeyVaultRequest
 
     /// <summary>Gets the vault the request was routed to, or <see langword="null"/> if it named none.</summary>
     public string? VaultName { get; }
+
+    /// <summary>
+    /// Gets the vault host the client addressed, e.g. <c>my-kv.vault.azure.net</c> (with <c>:port</c> when not 443, and
+    /// in punycode when not ASCII); several hosts may name one vault. <see langword="null"/> if the request did not say.
+    /// </summary>
+    public string? VaultHost { get; }
 
     /// <summary>Gets the secret name from the path (of <c>/secrets/{name}…</c> or <c>/deletedsecrets/{name}…</c>), or <see langword="null"/> for lists and other paths.</summary>
     public string? SecretName { get; }

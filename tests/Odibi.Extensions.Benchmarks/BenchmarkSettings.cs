@@ -88,5 +88,5 @@ internal sealed record BenchmarkSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- [--quick] [--out FILE.md] [--plot FILE.png] " +
-        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...] [--fleet-only | --no-fleet] [--fleet-max-hosts H (default 500)]; or --cold-start (process cold start, see --cold-start --help)";
+        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound and fleet request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT (scenario labels; with --fleet-only, fleet rows by \"label, strategy\")] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...] [--fleet-only | --no-fleet] [--fleet-max-hosts H (default 500)]; or --cold-start (process cold start, see --cold-start --help)";
 }

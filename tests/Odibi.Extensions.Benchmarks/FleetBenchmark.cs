@@ -33,8 +33,11 @@ internal sealed record FleetScenario(int Hosts, int SecretsPerHost, LocalKeyVaul
 }
 
 /// <summary>One fleet start, measured.</summary>
+/// <param name="StartSpread">From the fleet's first request to the last host's first: how long the hosts' own start spread them.</param>
+/// <param name="MaxPer100MsAfterStart">The busiest 100 ms bucket that begins after <paramref name="StartSpread"/>: the retries' waves alone.</param>
 internal sealed record FleetResult(
-    FleetScenario Scenario, string Strategy, int FailedHosts, TimeSpan Wall, int Requests, int Throttled, int MaxPer100Ms, string? FirstError)
+    FleetScenario Scenario, string Strategy, int FailedHosts, TimeSpan Wall, int Requests, int Throttled, int MaxPer100Ms, string? FirstError,
+    TimeSpan StartSpread, int MaxPer100MsAfterStart)
 {
     public double Ratio => Wall / Scenario.Bound;
 }
@@ -65,18 +68,20 @@ internal static class FleetBenchmark
                 new FleetScenario(1, 1024, real, latency, TimeSpan.Zero)];
     }
 
-    public static async Task<IReadOnlyList<FleetResult>> RunAsync(LocalKeyVault server, IReadOnlyList<FleetScenario> plan)
+    /// <summary>Runs each scenario with each strategy whose "label, strategy" contains <paramref name="filter"/> (all when null).</summary>
+    public static async Task<IReadOnlyList<FleetResult>> RunAsync(LocalKeyVault server, IReadOnlyList<FleetScenario> plan, bool timeline = false, string? filter = null)
     {
         var results = new List<FleetResult>();
         foreach (var scenario in plan)
         {
-            foreach (var strategy in new[] { Odibi, PlainSdk })
+            foreach (var strategy in new[] { Odibi, PlainSdk }.Where(s => filter is null || $"{scenario.Label}, {s}".Contains(filter, StringComparison.OrdinalIgnoreCase)))
             {
-                var result = await RunOnceAsync(server, scenario, strategy);
+                var result = await RunOnceAsync(server, scenario, strategy, timeline);
                 var example = result.FirstError is { } error ? $"; e.g. {error}" : string.Empty;
                 Console.Error.WriteLine(string.Create(Invariant,
                     $"fleet {scenario.Label,-16} {strategy,-15} wall {result.Wall.TotalMilliseconds,7:F0} ms, bound {scenario.Bound.TotalMilliseconds:F0} ms, ×{result.Ratio:F2}, " +
-                    $"failed hosts {result.FailedHosts}, requests {result.Requests}, 429s {result.Throttled}, max/100 ms {result.MaxPer100Ms} (allowed {scenario.AllowedPer100Ms:F0}){example}"));
+                    $"failed hosts {result.FailedHosts}, requests {result.Requests}, 429s {result.Throttled}, max/100 ms {result.MaxPer100Ms} (allowed {scenario.AllowedPer100Ms:F0}), " +
+                    $"start spread {result.StartSpread.TotalMilliseconds:F0} ms, max/100 ms after it {result.MaxPer100MsAfterStart}{example}"));
                 results.Add(result);
             }
         }
@@ -135,7 +140,7 @@ internal static class FleetBenchmark
         return text.ToString();
     }
 
-    private static async Task<FleetResult> RunOnceAsync(LocalKeyVault server, FleetScenario scenario, string strategy)
+    private static async Task<FleetResult> RunOnceAsync(LocalKeyVault server, FleetScenario scenario, string strategy, bool timeline)
     {
         var id = Interlocked.Increment(ref s_sequence);
         var vault = server.Vault($"fleet{id:D3}");
@@ -176,11 +181,44 @@ internal static class FleetBenchmark
 
         var requests = server.Requests.Where(r => string.Equals(r.VaultName, vault.Name, StringComparison.OrdinalIgnoreCase)).ToList();
         var first = requests.Count == 0 ? default : requests.Min(r => r.Timestamp);
-        var maxPerBucket = requests.GroupBy(r => (int)((r.Timestamp - first).TotalMilliseconds / 100)).Where(g => g.Key > 0)
-            .Select(g => g.Count()).DefaultIfEmpty(0).Max();
+        var buckets = requests.GroupBy(r => (int)((r.Timestamp - first).TotalMilliseconds / 100)).ToDictionary(g => g.Key, g => g.Count());
+        var maxPerBucket = buckets.Where(b => b.Key > 0).Select(b => b.Value).DefaultIfEmpty(0).Max();
+        var startSpread = requests.Count == 0 ? TimeSpan.Zero : requests.GroupBy(r => r.VaultHost).Max(g => g.Min(r => r.Timestamp)) - first;
+        var afterStart = Math.Max(1, (int)Math.Ceiling(startSpread.TotalMilliseconds / 100));
+        var maxAfterStart = buckets.Where(b => b.Key >= afterStart).Select(b => b.Value).DefaultIfEmpty(0).Max();
+        if (timeline)
+        {
+            PrintTimeline(scenario, strategy, requests, first);
+        }
+
         server.ClearRequests();
         return new FleetResult(scenario, strategy, errors.Count(e => e is not null), wall, requests.Count, requests.Count(r => r.StatusCode == 429),
-            maxPerBucket, errors.FirstOrDefault(e => e is not null));
+            maxPerBucket, errors.FirstOrDefault(e => e is not null), startSpread, maxAfterStart);
+    }
+
+    /// <summary>Prints the vault's answers per 100 ms (200s, 429s, challenges) and when each host got its last secret.</summary>
+    private static void PrintTimeline(FleetScenario scenario, string strategy, List<LocalKeyVaultRequest> requests, DateTimeOffset first)
+    {
+        Console.Error.WriteLine($"timeline {scenario.Label}, {strategy}: per 100 ms bucket, 200s/429s/401s");
+        var line = new StringBuilder();
+        foreach (var bucket in requests.GroupBy(r => (int)((r.Timestamp - first).TotalMilliseconds / 100)).OrderBy(g => g.Key))
+        {
+            line.Append(Invariant, $"{bucket.Key * 0.1:F1}s {bucket.Count(r => r.StatusCode == 200)}/{bucket.Count(r => r.StatusCode == 429)}/{bucket.Count(r => r.StatusCode == 401)}  ");
+        }
+
+        Console.Error.WriteLine(line.ToString());
+        foreach (var host in requests.GroupBy(r => r.VaultHost).Where(g => g.Count(r => r.StatusCode == 200) < scenario.SecretsPerHost))
+        {
+            Console.Error.WriteLine($"host {host.Key} did not get every secret; its requests (s, status):");
+            Console.Error.WriteLine(string.Join("  ", host.OrderBy(r => r.Timestamp).Select(r => string.Create(Invariant, $"{(r.Timestamp - first).TotalSeconds:F2} {r.SecretName} {r.StatusCode}"))));
+        }
+
+        var finishes = requests.Where(r => r.StatusCode == 200).GroupBy(r => r.VaultHost).Select(g => (g.Max(r => r.Timestamp) - first).TotalSeconds).Order().ToArray();
+        if (finishes.Length > 0)
+        {
+            Console.Error.WriteLine(string.Create(Invariant,
+                $"hosts' last secret at (s): min {finishes[0]:F1}, p50 {finishes[finishes.Length / 2]:F1}, p90 {finishes[finishes.Length * 9 / 10]:F1}, max {finishes[^1]:F1}"));
+        }
     }
 
     private static IHost BuildHost(LocalKeyVault server, string vaultUri, string[] secrets)

@@ -149,7 +149,7 @@ internal static class Program
             }
         }
 
-        var fleet = settings.NoFleet ? [] : await FleetBenchmark.RunAsync(server, FleetBenchmark.Plan(settings.Quick, settings.FleetMaxHosts));
+        var fleet = settings.NoFleet ? [] : await FleetBenchmark.RunAsync(server, FleetBenchmark.Plan(settings.Quick, settings.FleetMaxHosts), settings.Timeline, settings.FleetOnly ? settings.Filter : null);
         var checks = Targets.Evaluate(cells, host, requireOdibiEverywhere: settings.Quick && !settings.FleetOnly).Concat(FleetBenchmark.Check(fleet)).ToList();
         var heading = $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription.Trim()}, " +
                       $".NET {Environment.Version}), {(settings.Quick ? "--quick, " : string.Empty)}LocalKeyVault in process, " +

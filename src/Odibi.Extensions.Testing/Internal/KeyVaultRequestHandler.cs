@@ -110,7 +110,8 @@ internal sealed class KeyVaultRequestHandler
         string vaultName = request.Headers[LocalVaultHeaders.VaultName].ToString();
         LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.Vault(vaultName) : null;
         bool hasToken = TryGetBearerToken(request, out string token);
-        var entry = new Entry(this, arrived, request.Method, vault?.Name, route, hasToken);
+        string vaultHost = request.Headers[LocalVaultHeaders.VaultHost].ToString();
+        var entry = new Entry(this, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
 
         TimeSpan delay = _server.NextDelay(vault);
         if (delay > TimeSpan.Zero)
@@ -640,13 +641,13 @@ internal sealed class KeyVaultRequestHandler
     }
 
     /// <summary>What is known about the request so far; recorded in the request log just before the answer is sent.</summary>
-    private sealed record Entry(KeyVaultRequestHandler Handler, DateTimeOffset Arrived, string Method, string? VaultName, SecretRoute Route, bool HasToken)
+    private sealed record Entry(KeyVaultRequestHandler Handler, DateTimeOffset Arrived, string Method, string? VaultName, string? VaultHost, SecretRoute Route, bool HasToken)
     {
         public LocalKeyVaultFault? Fault { get; init; }
 
         public void Record(int? statusCode)
         {
-            Handler._server.Record(new LocalKeyVaultRequest(Arrived, Method, VaultName, Route.Name, Route.Version, statusCode, HasToken, Fault));
+            Handler._server.Record(new LocalKeyVaultRequest(Arrived, Method, VaultName, VaultHost, Route.Name, Route.Version, statusCode, HasToken, Fault));
             if (Handler._logger.IsEnabled(LogLevel.Debug))
             {
                 LocalKeyVaultLog.Request(

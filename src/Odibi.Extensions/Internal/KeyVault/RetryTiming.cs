@@ -15,6 +15,12 @@ internal sealed class RetryTiming
     /// <summary>Gets the longest hold of a throttled vault before its next probe.</summary>
     public TimeSpan ThrottleCap { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Gets how long a throttled vault's probe may stay unanswered before the next waiting read probes too: a probe on a
+    /// hung connection must not hold every read of the vault until its deadline.
+    /// </summary>
+    public TimeSpan ProbePatience { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Gets the first back-off after a transient failure other than 429 (408, 5xx, a dropped connection).</summary>
     public TimeSpan TransientBase { get; init; } = TimeSpan.FromMilliseconds(500);
 

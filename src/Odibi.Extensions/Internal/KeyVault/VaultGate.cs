@@ -20,8 +20,11 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// does not stop the growth for good.</item>
 /// <item><b>Throttle back-pressure.</b> A 429 holds the whole vault: no request goes until, after a jittered delay
 /// (<see cref="RetryTiming.ThrottleDelay"/>, Retry-After plus jitter when sent), one probe goes; its success reopens the
-/// vault, its 429 holds it again for longer. The vault's limit is per window, not per request, so one refused request
-/// says the others would be refused too.</item>
+/// vault, its 429 holds it again for longer; a probe unanswered after <see cref="RetryTiming.ProbePatience"/> (a hung
+/// connection) lets the next waiting read probe too. The vault's limit is per window, not per request, so one refused request
+/// says the others would be refused too. A reopened vault ramps up: two requests in flight after the probe, one more
+/// per success (doubling per round trip) until the limit, so a window that has only just begun to admit again is not
+/// answered with a burst of held requests, most of them refused.</item>
 /// </list>
 /// </summary>
 internal sealed class VaultGate
@@ -35,13 +38,14 @@ internal sealed class VaultGate
     private readonly RetryTiming _timing;
     private readonly TimeProvider _time;
     private double _limit;
+    private double _ramp = double.MaxValue; // in flight allowed while ramping up after a reopen; MaxValue when not ramping
     private int _inFlight;
     private long _lastCut = long.MinValue;
     private double _baseline = double.MaxValue; // seconds
     private volatile bool _primed;
     private bool _primerOut;
     private bool _holding;
-    private bool _probeOut;
+    private int _probesOut;
     private int _throttledInARow;
     private long _probeAt;
     private ITimer? _timer;
@@ -141,7 +145,10 @@ internal sealed class VaultGate
         {
             _inFlight--;
             _primerOut &= !lease.Primer;
-            _probeOut &= !lease.Probe;
+            if (lease.Probe)
+            {
+                _probesOut--;
+            }
             switch (answer)
             {
                 case VaultAnswer.Throttled:
@@ -164,6 +171,11 @@ internal sealed class VaultGate
 
                 case VaultAnswer.Success:
                     _baseline = latency < _baseline ? latency : _baseline + ((latency - _baseline) * BaselineDrift);
+                    if (_ramp < double.MaxValue && ++_ramp >= _limit)
+                    {
+                        _ramp = 2;
+                    }
+
                     Reopen(lease);
                     if (!_holding && lease.Sent > _lastCut && latency <= _baseline * 1.5)
                     {
@@ -174,6 +186,10 @@ internal sealed class VaultGate
 
                 case VaultAnswer.Failed:
                     Reopen(lease); // answered, and not with a 429: the vault is not throttling
+                    break;
+
+                case VaultAnswer.None when lease.Probe && _probesOut == 0:
+                    _probeAt = Math.Min(_probeAt, now); // the probe got no answer: the next waiter probes at once
                     break;
             }
 
@@ -199,6 +215,7 @@ internal sealed class VaultGate
         if (lease.Probe)
         {
             _holding = false;
+            _ramp = 2;
             _throttledInARow = 0;
             _timer?.Dispose();
             _timer = null;
@@ -211,7 +228,7 @@ internal sealed class VaultGate
         {
             Pump();
             var now = _time.GetTimestamp();
-            if (_holding && !_probeOut && _waiters.Count > 0 && now < _probeAt)
+            if (_holding && _waiters.Count > 0 && now < _probeAt)
             {
                 // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
                 ArmTimer(_time.GetElapsedTime(now, _probeAt) + TimeSpan.FromMilliseconds(1));
@@ -246,7 +263,7 @@ internal sealed class VaultGate
     {
         lease = default;
         var now = _time.GetTimestamp();
-        if (_inFlight >= (int)_limit || (!_primed && _primerOut) || (_holding && (_probeOut || now < _probeAt)))
+        if (_inFlight >= (int)Math.Min(_limit, _ramp) || (!_primed && _primerOut) || (_holding && now < _probeAt))
         {
             return false;
         }
@@ -254,7 +271,14 @@ internal sealed class VaultGate
         lease = new VaultLease(now, Primer: !_primed, Probe: _holding);
         _inFlight++;
         _primerOut |= lease.Primer;
-        _probeOut |= lease.Probe;
+        if (lease.Probe)
+        {
+            // While the probe is out nothing else goes, unless it stays unanswered (a hung connection): then the next
+            // waiter probes too, rather than every read of the vault waiting for its deadline behind it.
+            _probesOut++;
+            _probeAt = now + Ticks(_timing.ProbePatience);
+            ArmTimer(_timing.ProbePatience);
+        }
         return true;
     }
 

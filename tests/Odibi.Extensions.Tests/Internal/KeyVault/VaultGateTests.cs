@@ -82,8 +82,56 @@ public class VaultGateTests
         Assert.All(waiting.Skip(1), w => Assert.False(w.IsCompleted));
 
         gate.Exit(probe, VaultAnswer.Success);
-        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(gate.IsHolding);
+        var reopened = await Task.WhenAll(waiting.Skip(1).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.All(reopened, r => Assert.False(r.Probe));
+    }
+
+    [Fact]
+    public async Task EnterAsync_ProbeUnanswered_NextWaiterProbesAfterThePatience()
+    {
+        var gate = PrimedGate(10);
+        gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled);
+        var waiting = Enumerable.Range(0, 3).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await waiting[0].WaitAsync(TimeSpan.FromSeconds(5))).Probe); // and then hangs
+
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.False(waiting[1].IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(2)); // 2 s without an answer: a second probe goes
+        var second = await waiting[1].WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(second.Probe);
+        Assert.False(waiting[2].IsCompleted);
+
+        gate.Exit(second, VaultAnswer.Success);
+        Assert.False(gate.IsHolding);
+        await waiting[2].WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Exit_ProbeReopens_RampsUpOnePerSuccessInsteadOfReleasingEveryHeldRequest()
+    {
+        var gate = PrimedGate(10);
+        gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled);
+        var waiting = Enumerable.Range(0, 9).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var probe = await waiting[0].WaitAsync(TimeSpan.FromSeconds(5));
+
+        gate.Exit(probe, VaultAnswer.Success); // two in flight after the probe
+        var first = await Task.WhenAll(waiting.Skip(1).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.All(waiting.Skip(3), w => Assert.False(w.IsCompleted));
+
+        gate.Exit(first[0], VaultAnswer.Success); // three allowed, one still in flight: two more go
+        var second = await Task.WhenAll(waiting.Skip(3).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.All(waiting.Skip(5), w => Assert.False(w.IsCompleted));
+        Assert.Equal(4, gate.Waiting);
+
+        foreach (var lease in new[] { first[1], second[0], second[1] })
+        {
+            gate.Exit(lease, VaultAnswer.Success); // four, five, six allowed: every waiter goes
+        }
+
+        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
