@@ -33,8 +33,8 @@ internal sealed record BenchmarkSettings
     /// <summary>Leaves the fleet benchmark out (<c>--no-fleet</c>).</summary>
     public bool NoFleet { get; init; }
 
-    /// <summary>The largest fleet to start (<c>--fleet-max-hosts</c>, default 500; 1000 adds the largest row).</summary>
-    public int FleetMaxHosts { get; init; } = 500;
+    /// <summary>The largest fleet to start (<c>--fleet-max-hosts</c>, default 1000: every row).</summary>
+    public int FleetMaxHosts { get; init; } = 1000;
 
     public string? OutFile { get; init; }
 
@@ -88,5 +88,5 @@ internal sealed record BenchmarkSettings
 
     public const string Usage =
         "usage: dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- [--quick] [--out FILE.md] [--plot FILE.png] " +
-        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound and fleet request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT (scenario labels; with --fleet-only, fleet rows by \"label, strategy\")] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...] [--fleet-only | --no-fleet] [--fleet-max-hosts H (default 500)]; or --cold-start (process cold start, see --cold-start --help)";
+        "[--runs N (default 5)] [--max-run-seconds S (default 45; 0 runs every cell)] [--micro (BenchmarkDotNet CPU benchmarks only)] [--timeline (rate-bound and fleet request timelines)] [--prototype (add prototype strategies)] [--latency MS (default 150)] [--filter TEXT (scenario labels; with --fleet-only, fleet rows by \"label, strategy\")] [--only LatencyBound|RateBound|Shared] [--strategies NAME,...] [--fleet-only | --no-fleet] [--fleet-max-hosts H (default 1000)]; or --cold-start (process cold start, see --cold-start --help)";
 }

@@ -100,7 +100,8 @@ internal static class FleetBenchmark
             yield return new TargetCheck($"Fleet {label}: wall ≤ 1.5 × bound",
                 string.Create(Invariant, $"{result.Ratio:F2}× ({result.Wall.TotalMilliseconds:F0} ms vs {result.Scenario.Bound.TotalMilliseconds:F0} ms)"), result.Ratio <= 1.5, IsCount: false);
             yield return new TargetCheck($"Fleet {label}: no 100 ms bucket after the first above 3 × the allowed average",
-                string.Create(Invariant, $"max {result.MaxPer100Ms} vs 3 × {result.Scenario.AllowedPer100Ms:F0}"), result.MaxPer100Ms <= 3 * result.Scenario.AllowedPer100Ms, IsCount: false);
+                string.Create(Invariant, $"max {result.MaxPer100Ms} vs 3 × {result.Scenario.AllowedPer100Ms:F0} (after the {result.StartSpread.TotalMilliseconds:F0} ms start spread: {result.MaxPer100MsAfterStart})"),
+                result.MaxPer100Ms <= 3 * result.Scenario.AllowedPer100Ms, IsCount: false);
         }
     }
 
@@ -111,9 +112,11 @@ internal static class FleetBenchmark
                         "so each pays its own challenge) start together, each reading S secrets from one vault. Bound = ⌊(H·S − 1) / W⌋ × P + T + 2L: " +
                         "when the vault's window (W requests per P, sliding) admits the last read, plus the token, the challenge and the last read. " +
                         "Challenges (401) are not counted by the limit, as the service's documented limits are per operation. " +
-                        "Vault requests and the 100 ms buckets count every request the vault answered (401, 200 and 429).").AppendLine();
-        text.AppendLine("| hosts × secrets | vault limit | L ms | bound ms | strategy | failed hosts | wall ms | wall ÷ bound | 429s | 429s ÷ H·S | vault requests | max per 100 ms after the first | allowed average per 100 ms |");
-        text.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                        "Vault requests and the 100 ms buckets count every request the vault answered (401, 200 and 429). " +
+                        "Start spread: from the fleet's first request to the last host's first, i.e. how long the hosts' own start (CPU) spread them; " +
+                        "the busiest bucket after it shows the retries' waves alone.").AppendLine();
+        text.AppendLine("| hosts × secrets | vault limit | L ms | bound ms | strategy | failed hosts | wall ms | wall ÷ bound | 429s | 429s ÷ H·S | vault requests | max per 100 ms after the first | allowed average per 100 ms | start spread ms | max per 100 ms after the start spread |");
+        text.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in results)
         {
             var s = r.Scenario;
@@ -121,7 +124,7 @@ internal static class FleetBenchmark
             text.AppendLine(Invariant,
                 $"| {s.Hosts} × {s.SecretsPerHost} | {s.Limit.Permits} per {s.Limit.Window.TotalSeconds:0.#} s{(s.Limit.SendRetryAfter ? " + Retry-After" : ", no Retry-After")} | {s.Latency.TotalMilliseconds:F0} | " +
                 $"{s.Bound.TotalMilliseconds:F0} | {strategy} | {r.FailedHosts} | {r.Wall.TotalMilliseconds:F0} | {r.Ratio:F2}× | {r.Throttled} | {(double)r.Throttled / s.Reads:F2} | " +
-                $"{r.Requests} | {r.MaxPer100Ms} | {s.AllowedPer100Ms:F0} |");
+                $"{r.Requests} | {r.MaxPer100Ms} | {s.AllowedPer100Ms:F0} | {r.StartSpread.TotalMilliseconds:F0} | {r.MaxPer100MsAfterStart} |");
         }
 
         text.AppendLine();
