@@ -12,7 +12,8 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// send the request again with it. <see cref="Observer"/>, a policy in the vault's own pipeline after the
 /// authentication policy, sees that first request carrying a bearer token and opens the gate: the rest then go out with
 /// the cached challenge and the shared token, so N secrets cost N + 1 requests and T + 2L. If the first request ends
-/// without a token (an unreachable vault), the next waiter takes its place.</item>
+/// without a token (an unreachable vault), the next waiter takes its place; if the vault has answered nothing after
+/// <see cref="RetryTiming.ProbePatience"/> (a hung connection), the next waiter primes too.</item>
 /// <item><b>Concurrency.</b> At most <c>limit</c> requests in flight, starting at <c>MaxConcurrency</c>: a 429 for a
 /// request sent after the last cut multiplies it by 0.9 (one cut per round trip); a success of a request sent after the
 /// last cut, while the vault is not held and with a latency within 1.5× the baseline, adds 1/limit (about one per round
@@ -43,7 +44,9 @@ internal sealed class VaultGate
     private long _lastCut = long.MinValue;
     private double _baseline = double.MaxValue; // seconds
     private volatile bool _primed;
-    private bool _primerOut;
+    private int _primersOut;
+    private long _primerDue;
+    private volatile bool _answered;
     private bool _holding;
     private int _probesOut;
     private int _throttledInARow;
@@ -144,7 +147,10 @@ internal sealed class VaultGate
         lock (_lock)
         {
             _inFlight--;
-            _primerOut &= !lease.Primer;
+            if (lease.Primer)
+            {
+                _primersOut--;
+            }
             if (lease.Probe)
             {
                 _probesOut--;
@@ -228,13 +234,17 @@ internal sealed class VaultGate
         {
             Pump();
             var now = _time.GetTimestamp();
-            if (_holding && _waiters.Count > 0 && now < _probeAt)
+            var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
+            if (_waiters.Count > 0 && now < due)
             {
                 // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
-                ArmTimer(_time.GetElapsedTime(now, _probeAt) + TimeSpan.FromMilliseconds(1));
+                ArmTimer(_time.GetElapsedTime(now, due) + TimeSpan.FromMilliseconds(1));
             }
         }
     }
+
+    /// <summary>Gets whether a primer is out and the vault has not answered anything yet (a second primer may go at <see cref="_primerDue"/>).</summary>
+    private bool PrimerStalls => !_primed && _primersOut > 0 && !_answered;
 
     private void OnAuthorizedRequest()
     {
@@ -263,14 +273,25 @@ internal sealed class VaultGate
     {
         lease = default;
         var now = _time.GetTimestamp();
-        if (_inFlight >= (int)Math.Min(_limit, _ramp) || (!_primed && _primerOut) || (_holding && now < _probeAt))
+        if (_inFlight >= (int)Math.Min(_limit, _ramp) || (!_primed && _primersOut > 0 && !(PrimerStalls && now >= _primerDue)) || (_holding && now < _probeAt))
         {
             return false;
         }
 
         lease = new VaultLease(now, Primer: !_primed, Probe: _holding);
         _inFlight++;
-        _primerOut |= lease.Primer;
+        if (lease.Primer)
+        {
+            // The primer goes alone while the vault answers; if nothing comes back (a hung connection), the next waiter
+            // primes too after the same patience as a probe's.
+            _primersOut++;
+            _primerDue = now + Ticks(_timing.ProbePatience);
+            if (!_holding)
+            {
+                ArmTimer(_timing.ProbePatience);
+            }
+        }
+
         if (lease.Probe)
         {
             // While the probe is out nothing else goes, unless it stays unanswered (a hung connection): then the next
@@ -279,6 +300,7 @@ internal sealed class VaultGate
             _probeAt = now + Ticks(_timing.ProbePatience);
             ArmTimer(_timing.ProbePatience);
         }
+
         return true;
     }
 
@@ -291,12 +313,22 @@ internal sealed class VaultGate
         {
             Observe(message);
             ProcessNext(message, pipeline);
+            Answered(message);
         }
 
-        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
             Observe(message);
-            return ProcessNextAsync(message, pipeline);
+            await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+            Answered(message);
+        }
+
+        private void Answered(HttpMessage message)
+        {
+            if (!gate._answered && message.HasResponse)
+            {
+                gate._answered = true; // the vault is reachable: a primer waiting for its token is not stalled
+            }
         }
 
         private void Observe(HttpMessage message)

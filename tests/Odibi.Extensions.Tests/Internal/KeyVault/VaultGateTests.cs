@@ -20,10 +20,11 @@ public class VaultGateTests
 
         var third = gate.EnterAsync(default).AsTask();
         var fourth = gate.EnterAsync(default).AsTask();
-        Assert.False(third.IsCompleted);
+        Assert.Equal(2, gate.Waiting); // (a task admitted a moment ago may not show it yet: count the waiters)
 
         gate.Exit(first, VaultAnswer.Success);
         await third.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, gate.Waiting);
         Assert.False(fourth.IsCompleted);
     }
 
@@ -34,15 +35,46 @@ public class VaultGateTests
         var primer = await gate.EnterAsync(default);
         var rest = Enumerable.Range(0, 5).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
         Assert.True(primer.Primer);
-        Assert.All(rest, r => Assert.False(r.IsCompleted));
+        Assert.Equal(5, gate.Waiting);
 
         await SendAsync(gate, bearer: false); // the challenge request: no token yet
-        Assert.All(rest, r => Assert.False(r.IsCompleted));
+        Assert.Equal(5, gate.Waiting);
         await SendAsync(gate, bearer: true); // the first request with a token: the challenge is cached
 
         var released = await Task.WhenAll(rest).WaitAsync(TimeSpan.FromSeconds(5));
         Assert.All(released, r => Assert.False(r.Primer));
         Assert.True(gate.IsPrimed);
+    }
+
+    [Fact]
+    public async Task EnterAsync_PrimerUnansweredForThePatience_NextWaiterPrimesToo()
+    {
+        var gate = new VaultGate(10, Timing(), _time);
+        Assert.True((await gate.EnterAsync(default)).Primer); // and its connection hangs: no answer at all
+        var rest = Enumerable.Range(0, 3).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
+
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.Equal(3, gate.Waiting);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.True((await rest[0].WaitAsync(TimeSpan.FromSeconds(5))).Primer);
+        Assert.Equal(2, gate.Waiting);
+
+        await SendAsync(gate, bearer: true); // the second primer's request carries the token
+        await Task.WhenAll(rest).WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task EnterAsync_PrimerChallengedAndWaitingForItsToken_NoSecondPrimer()
+    {
+        var gate = new VaultGate(10, Timing(), _time);
+        await gate.EnterAsync(default);
+        var rest = Enumerable.Range(0, 3).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
+        await SendAsync(gate, bearer: false); // the vault answered (its challenge): the token is what is slow
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, gate.Waiting); // (a task admitted a moment ago may not show it yet: count the waiters)
+        await SendAsync(gate, bearer: true);
+        await Task.WhenAll(rest).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -56,7 +88,7 @@ public class VaultGateTests
         gate.Exit(primer, VaultAnswer.None); // e.g. connection refused
 
         Assert.True((await second.WaitAsync(TimeSpan.FromSeconds(5))).Primer);
-        Assert.False(third.IsCompleted);
+        Assert.Equal(1, gate.Waiting);
     }
 
     [Fact]
@@ -71,7 +103,7 @@ public class VaultGateTests
 
         _time.Advance(TimeSpan.FromMilliseconds(499)); // the first hold is at least half of 1 s
         Assert.True(gate.IsHolding);
-        Assert.All(waiting, w => Assert.False(w.IsCompleted));
+        Assert.Equal(5, gate.Waiting);
         gate.Exit(inFlight, VaultAnswer.Success); // sent before the 429: says nothing about the window
         Assert.True(gate.IsHolding);
         Assert.Equal(9, gate.Limit);
@@ -79,7 +111,7 @@ public class VaultGateTests
         _time.Advance(TimeSpan.FromMilliseconds(501)); // at most 1 s: the probe goes, alone
         var probe = await waiting[0].WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(probe.Probe);
-        Assert.All(waiting.Skip(1), w => Assert.False(w.IsCompleted));
+        Assert.Equal(4, gate.Waiting);
 
         gate.Exit(probe, VaultAnswer.Success);
         Assert.False(gate.IsHolding);
@@ -97,11 +129,11 @@ public class VaultGateTests
         Assert.True((await waiting[0].WaitAsync(TimeSpan.FromSeconds(5))).Probe); // and then hangs
 
         _time.Advance(TimeSpan.FromMilliseconds(1999));
-        Assert.False(waiting[1].IsCompleted);
+        Assert.Equal(2, gate.Waiting);
         _time.Advance(TimeSpan.FromMilliseconds(2)); // 2 s without an answer: a second probe goes
         var second = await waiting[1].WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(second.Probe);
-        Assert.False(waiting[2].IsCompleted);
+        Assert.Equal(1, gate.Waiting);
 
         gate.Exit(second, VaultAnswer.Success);
         Assert.False(gate.IsHolding);
@@ -119,11 +151,10 @@ public class VaultGateTests
 
         gate.Exit(probe, VaultAnswer.Success); // two in flight after the probe
         var first = await Task.WhenAll(waiting.Skip(1).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.All(waiting.Skip(3), w => Assert.False(w.IsCompleted));
+        Assert.Equal(6, gate.Waiting);
 
         gate.Exit(first[0], VaultAnswer.Success); // three allowed, one still in flight: two more go
         var second = await Task.WhenAll(waiting.Skip(3).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.All(waiting.Skip(5), w => Assert.False(w.IsCompleted));
         Assert.Equal(4, gate.Waiting);
 
         foreach (var lease in new[] { first[1], second[0], second[1] })
@@ -145,7 +176,7 @@ public class VaultGateTests
         gate.Exit(probe, VaultAnswer.Throttled); // second 429 in a row: hold 1-2 s
         var next = gate.EnterAsync(default).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(999));
-        Assert.False(next.IsCompleted);
+        Assert.Equal(1, gate.Waiting);
         _time.Advance(TimeSpan.FromMilliseconds(1001));
         Assert.True((await next.WaitAsync(TimeSpan.FromSeconds(5))).Probe);
     }
@@ -158,7 +189,7 @@ public class VaultGateTests
         var next = gate.EnterAsync(default).AsTask();
 
         _time.Advance(TimeSpan.FromMilliseconds(2999));
-        Assert.False(next.IsCompleted);
+        Assert.Equal(1, gate.Waiting);
         _time.Advance(TimeSpan.FromMilliseconds(501)); // Retry-After plus at most half the 1 s hold
         Assert.True((await next.WaitAsync(TimeSpan.FromSeconds(5))).Probe);
     }
