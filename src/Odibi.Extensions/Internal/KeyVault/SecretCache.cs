@@ -116,13 +116,16 @@ internal sealed class SecretCache : IDisposable
         }
         catch (Exception exception)
         {
-            fetch.SetException(exception);
+            // Recorded before the callers hear of it, as a value is: a caller that asks again as soon as the read failed
+            // must find the back-off, timed from the failure, rather than the ended read still in flight.
             lock (entry)
             {
                 entry.InFlight = null;
                 entry.Failure = fetch.Task;
                 entry.FailedUntil = _time.GetTimestamp() + Ticks(_clients.Timing.FailureDelay(++entry.FailuresInARow));
             }
+
+            fetch.SetException(exception);
         }
     }
 

@@ -145,8 +145,8 @@ internal sealed class SecretPrefetcher(
         var outcome = await pending.ConfigureAwait(false);
         if (outcome.Error is null && connection.Status is ConnectionStatus.Failed or ConnectionStatus.Degraded)
         {
-            connection.MarkReady(outcome.Duration);
             Log.ConnectionReadyLate(logger, connection.Name, outcome.Duration.TotalMilliseconds);
+            connection.MarkReady(outcome.Duration);
         }
     }
 
@@ -156,9 +156,10 @@ internal sealed class SecretPrefetcher(
         var result = new KeyVaultFetchResult(connection.Name, connection.Account, connection.KeyVaultUri, connection.SecretName,
             error is null, error, outcome.Duration);
 
+        // Each outcome is logged before the status changes: whoever sees the new status (a test, a health check, a
+        // StatusChanged handler) finds its log line already written.
         if (error is null)
         {
-            connection.MarkReady(outcome.Duration);
             if (refresh)
             {
                 Log.SecretRefreshed(logger, connection.Name);
@@ -167,16 +168,18 @@ internal sealed class SecretPrefetcher(
             {
                 Log.ConnectionReady(logger, connection.Name, outcome.Duration.TotalMilliseconds);
             }
+
+            connection.MarkReady(outcome.Duration);
         }
         else if (refresh && connection.HasKeyVaultSecret && cache.Peek(SecretKey.For(connection)) is not null)
         {
-            connection.MarkDegraded(outcome.Duration, error);
             Log.RefreshFailed(logger, connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+            connection.MarkDegraded(outcome.Duration, error);
         }
         else
         {
-            connection.MarkFailed(outcome.Duration, error);
             Log.ConnectionFailed(logger, connection.Name, outcome.Duration.TotalMilliseconds, OdibiTelemetry.ErrorType(error), error.Message);
+            connection.MarkFailed(outcome.Duration, error);
         }
 
         telemetry.RecordFetch(result);

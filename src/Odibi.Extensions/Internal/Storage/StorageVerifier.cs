@@ -44,15 +44,15 @@ internal sealed class StorageVerifier(IOptions<OdibiOptions> options, TimeProvid
             var duration = (secret?.Duration ?? TimeSpan.Zero) + check.Duration;
             results.Add(new KeyVaultFetchResult(connection.Name, connection.Account, connection.KeyVaultUri, connection.SecretName,
                 check.Success, check.Error, duration));
-            if (check.Error is { } error)
+            if (check.Error is { } error) // logged before the status changes, as SecretPrefetcher does
             {
-                connection.MarkFailed(duration, error);
                 Log.StorageCheckFailed(logger, connection.Name, check.Duration.TotalMilliseconds, OdibiTelemetry.ErrorType(error), error.Message);
+                connection.MarkFailed(duration, error);
             }
             else
             {
-                connection.MarkReady(duration);
                 Log.StorageChecked(logger, connection.Name, connection.Container, check.Duration.TotalMilliseconds);
+                connection.MarkReady(duration);
             }
         }
 
