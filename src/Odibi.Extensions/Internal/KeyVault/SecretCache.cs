@@ -122,7 +122,7 @@ internal sealed class SecretCache : IDisposable
             {
                 entry.InFlight = null;
                 entry.Failure = fetch.Task;
-                entry.FailedUntil = _time.GetTimestamp() + Ticks(_clients.Timing.FailureDelay(++entry.FailuresInARow));
+                entry.FailedUntil = _time.AddToTimestamp(_time.GetTimestamp(), _clients.Timing.FailureDelay(++entry.FailuresInARow));
             }
 
             fetch.SetException(exception);
@@ -224,8 +224,6 @@ internal sealed class SecretCache : IDisposable
             && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds)
             : null;
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private sealed class Entry
     {

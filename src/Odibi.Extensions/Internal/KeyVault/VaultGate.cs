@@ -23,9 +23,10 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// (<see cref="RetryTiming.ThrottleDelay"/>, Retry-After plus jitter when sent), one probe goes; its success reopens the
 /// vault, its 429 holds it again for longer; a probe unanswered after <see cref="RetryTiming.ProbePatience"/> (a hung
 /// connection) lets the next waiting read probe too. The vault's limit is per window, not per request, so one refused request
-/// says the others would be refused too. A reopened vault ramps up: two requests in flight after the probe, one more
-/// per success (doubling per round trip) until the limit, so a window that has only just begun to admit again is not
-/// answered with a burst of held requests, most of them refused.</item>
+/// says the others would be refused too. A vault reopened after a refused probe (its window stayed shut: a fleet, or a
+/// long window) ramps up: two requests in flight after the probe, one more per success (doubling per round trip) until
+/// the limit, so a window that has only just begun to admit again is not met with every held request at once. After a
+/// first probe that succeeds (a short window), the held requests go at once, up to the limit, which the 429 cut.</item>
 /// </list>
 /// </summary>
 internal sealed class VaultGate
@@ -170,7 +171,7 @@ internal sealed class VaultGate
                     }
                     else if (retryAfter is { } wait)
                     {
-                        Hold(Math.Max(_probeAt, now + Ticks(wait)), _throttledInARow, null, absolute: true);
+                        Hold(Math.Max(_probeAt, _time.AddToTimestamp(now, wait)), _throttledInARow, null, absolute: true);
                     }
 
                     break;
@@ -179,7 +180,7 @@ internal sealed class VaultGate
                     _baseline = latency < _baseline ? latency : _baseline + ((latency - _baseline) * BaselineDrift);
                     if (_ramp < double.MaxValue && ++_ramp >= _limit)
                     {
-                        _ramp = 2;
+                        _ramp = double.MaxValue; // ramped up to the limit: the ramp is over
                     }
 
                     Reopen(lease);
@@ -206,7 +207,7 @@ internal sealed class VaultGate
     private void Hold(long from, int throttledInARow, TimeSpan? retryAfter, bool absolute = false)
     {
         _holding = true;
-        _probeAt = absolute ? from : from + Ticks(_timing.ThrottleDelay(throttledInARow, retryAfter));
+        _probeAt = absolute ? from : _time.AddToTimestamp(from, _timing.ThrottleDelay(throttledInARow, retryAfter));
         ArmTimer(_time.GetElapsedTime(_time.GetTimestamp(), _probeAt));
     }
 
@@ -221,7 +222,7 @@ internal sealed class VaultGate
         if (lease.Probe)
         {
             _holding = false;
-            _ramp = 2;
+            _ramp = _throttledInARow > 1 ? 2 : double.MaxValue; // ramp only after a refused probe: the window stayed shut
             _throttledInARow = 0;
             _timer?.Dispose();
             _timer = null;
@@ -285,7 +286,7 @@ internal sealed class VaultGate
             // The primer goes alone while the vault answers; if nothing comes back (a hung connection), the next waiter
             // primes too after the same patience as a probe's.
             _primersOut++;
-            _primerDue = now + Ticks(_timing.ProbePatience);
+            _primerDue = _time.AddToTimestamp(now, _timing.ProbePatience);
             if (!_holding)
             {
                 ArmTimer(_timing.ProbePatience);
@@ -297,14 +298,12 @@ internal sealed class VaultGate
             // While the probe is out nothing else goes, unless it stays unanswered (a hung connection): then the next
             // waiter probes too, rather than every read of the vault waiting for its deadline behind it.
             _probesOut++;
-            _probeAt = now + Ticks(_timing.ProbePatience);
+            _probeAt = _time.AddToTimestamp(now, _timing.ProbePatience);
             ArmTimer(_timing.ProbePatience);
         }
 
         return true;
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>Sees the vault's requests after the authentication policy: the first one carrying a token primes the vault.</summary>
     private sealed class BearerObserver(VaultGate gate) : HttpPipelinePolicy

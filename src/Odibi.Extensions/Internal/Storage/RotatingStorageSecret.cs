@@ -183,7 +183,7 @@ internal sealed class RotatingStorageSecret
             var episode = _refused != refused;
             _backOff = episode ? InitialBackOff : TimeSpan.FromTicks(Math.Min(_backOff.Ticks * 2, MaxBackOff.Ticks));
             _refused = refused;
-            _renewAfter = now + (long)(_backOff.TotalSeconds * _time.TimestampFrequency);
+            _renewAfter = _time.AddToTimestamp(now, _backOff);
             return episode;
         }
     }

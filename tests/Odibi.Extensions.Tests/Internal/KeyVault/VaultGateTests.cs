@@ -113,9 +113,9 @@ public class VaultGateTests
         Assert.True(probe.Probe);
         Assert.Equal(4, gate.Waiting);
 
-        gate.Exit(probe, VaultAnswer.Success);
+        gate.Exit(probe, VaultAnswer.Success); // the first probe succeeded: a short window, every held read goes
         Assert.False(gate.IsHolding);
-        var reopened = await Task.WhenAll(waiting.Skip(1).Take(2)).WaitAsync(TimeSpan.FromSeconds(5));
+        var reopened = await Task.WhenAll(waiting.Skip(1)).WaitAsync(TimeSpan.FromSeconds(5));
         Assert.All(reopened, r => Assert.False(r.Probe));
     }
 
@@ -141,12 +141,16 @@ public class VaultGateTests
     }
 
     [Fact]
-    public async Task Exit_ProbeReopens_RampsUpOnePerSuccessInsteadOfReleasingEveryHeldRequest()
+    public async Task Exit_ProbeReopensAfterARefusedProbe_RampsUpOnePerSuccessInsteadOfReleasingEveryHeldRequest()
     {
         var gate = PrimedGate(10);
         gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled);
         var waiting = Enumerable.Range(0, 9).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
         _time.Advance(TimeSpan.FromSeconds(1));
+        gate.Exit(await waiting[0].WaitAsync(TimeSpan.FromSeconds(5)), VaultAnswer.Throttled); // the window stays shut
+        waiting[0] = gate.EnterAsync(default).AsTask(); // the refused read waits again, last
+        waiting = [.. waiting.Skip(1), waiting[0]];
+        _time.Advance(TimeSpan.FromSeconds(2));
         var probe = await waiting[0].WaitAsync(TimeSpan.FromSeconds(5));
 
         gate.Exit(probe, VaultAnswer.Success); // two in flight after the probe
@@ -162,7 +166,15 @@ public class VaultGateTests
             gate.Exit(lease, VaultAnswer.Success); // four, five, six allowed: every waiter goes
         }
 
-        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(5));
+        var rest = await Task.WhenAll(waiting.Skip(5)).WaitAsync(TimeSpan.FromSeconds(5));
+        foreach (var lease in rest)
+        {
+            gate.Exit(lease, VaultAnswer.Success); // seven, eight, nine: the limit (cut to 9 by the 429), the ramp is over
+        }
+
+        var full = Enumerable.Range(0, gate.Limit).Select(_ => gate.EnterAsync(default).AsTask()).ToList();
+        Assert.Equal(0, gate.Waiting); // the whole limit in flight at once again
+        await Task.WhenAll(full).WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
