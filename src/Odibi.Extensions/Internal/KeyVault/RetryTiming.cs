@@ -12,8 +12,11 @@ internal sealed class RetryTiming
     /// <summary>Gets the first hold of a vault that answered 429, before its probe; it doubles per 429 up to <see cref="ThrottleCap"/>.</summary>
     public TimeSpan ThrottleBase { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Gets the longest hold of a throttled vault before its next probe.</summary>
-    public TimeSpan ThrottleCap { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Gets the longest hold of a throttled vault before its next probe (2–4 s with the jitter): a window that stays shut
+    /// for seconds (Key Vault's is 10 s) is probed a few times, not once a second by every host of a fleet.
+    /// </summary>
+    public TimeSpan ThrottleCap { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>
     /// Gets how long a throttled vault's probe may stay unanswered before the next waiting read probes too: a probe on a

@@ -111,7 +111,7 @@ internal sealed class VaultGate
         LinkedListNode<TaskCompletionSource<VaultLease>> waiter;
         lock (_lock)
         {
-            if (_waiters.Count == 0 && TryAdmit(out var lease))
+            if (_waiters.Count == 0 && TryAdmit(_time.GetTimestamp(), out var lease))
             {
                 return lease;
             }
@@ -130,7 +130,7 @@ internal sealed class VaultGate
                 if (waiter.List is not null)
                 {
                     _waiters.Remove(waiter);
-                    Pump(); // whoever was queued behind it may go now
+                    Pump(_time.GetTimestamp()); // whoever was queued behind it may go now
                     throw;
                 }
             }
@@ -200,7 +200,7 @@ internal sealed class VaultGate
                     break;
             }
 
-            Pump();
+            Pump(now);
         }
     }
 
@@ -233,8 +233,10 @@ internal sealed class VaultGate
     {
         lock (_lock)
         {
-            Pump();
+            // One reading of the clock for both the admission and the re-arming: read twice, a timer that fired a hair
+            // early could be refused by the first reading and not re-armed by the second, leaving the vault held for good.
             var now = _time.GetTimestamp();
+            Pump(now);
             var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
             if (_waiters.Count > 0 && now < due)
             {
@@ -257,23 +259,22 @@ internal sealed class VaultGate
         lock (_lock)
         {
             _primed = true;
-            Pump();
+            Pump(_time.GetTimestamp());
         }
     }
 
-    private void Pump()
+    private void Pump(long now)
     {
-        while (_waiters.First is { } next && TryAdmit(out var lease))
+        while (_waiters.First is { } next && TryAdmit(now, out var lease))
         {
             _waiters.RemoveFirst();
             next.Value.TrySetResult(lease);
         }
     }
 
-    private bool TryAdmit(out VaultLease lease)
+    private bool TryAdmit(long now, out VaultLease lease)
     {
         lease = default;
-        var now = _time.GetTimestamp();
         if (_inFlight >= (int)Math.Min(_limit, _ramp) || (!_primed && _primersOut > 0 && !(PrimerStalls && now >= _primerDue)) || (_holding && now < _probeAt))
         {
             return false;

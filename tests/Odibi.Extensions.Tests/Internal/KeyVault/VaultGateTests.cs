@@ -325,6 +325,24 @@ public class VaultGateTests
     }
 
     [Fact]
+    public async Task Exit_Throttled_ProbeTimerFiresAHairEarlyAndTheDueTimePassesWhileItRuns_StillProbes()
+    {
+        var clock = new CrossingClock(_time);
+        var gate = new VaultGate(10, Timing(), clock);
+        await SendAsync(gate, bearer: true);
+        gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled);
+        var next = gate.EnterAsync(default).AsTask();
+
+        for (var i = 0; i < 1100 && gate.Waiting > 0; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(0, gate.Waiting); // the vault was not left held with no timer to probe it
+        Assert.True((await next.WaitAsync(TimeSpan.FromSeconds(5))).Probe);
+    }
+
+    [Fact]
     public async Task EnterAsync_WaiterCanceled_DoesNotLeakItsLease()
     {
         var gate = PrimedGate(1);
@@ -385,6 +403,34 @@ public class VaultGateTests
     }
 
     /// <summary>The fake clock, with timers that fire 1 ms before they are due, as a coarse system timer can.</summary>
+    /// <summary>
+    /// The fake clock, with timers that fire 1 ms before they are due and a clock that, inside a timer's callback, has
+    /// moved 2 ms on from its first reading by its second: a real timer firing a hair early, then time passing.
+    /// </summary>
+    private sealed class CrossingClock(FakeTimeProvider time) : TimeProvider
+    {
+        private int _readsInCallback = -1;
+
+        public override long TimestampFrequency => time.TimestampFrequency;
+
+        public override long GetTimestamp() =>
+            time.GetTimestamp() + (_readsInCallback >= 0 && _readsInCallback++ > 0 ? time.TimestampFrequency / 500 : 0);
+
+        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            time.CreateTimer(
+                s =>
+                {
+                    _readsInCallback = 0;
+                    callback(s);
+                    _readsInCallback = -1;
+                },
+                state,
+                dueTime > TimeSpan.FromMilliseconds(1) ? dueTime - TimeSpan.FromMilliseconds(1) : dueTime,
+                period);
+    }
+
     private sealed class EarlyTimers(FakeTimeProvider time) : TimeProvider
     {
         public override long TimestampFrequency => time.TimestampFrequency;
