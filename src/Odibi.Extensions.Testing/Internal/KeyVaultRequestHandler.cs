@@ -59,10 +59,9 @@ internal sealed class KeyVaultRequestHandler
         return false;
     }
 
-    private static string GetVaultAuthority(HttpRequest request, LocalVault vault)
+    private static string GetVaultAuthority(string? host, LocalVault vault)
     {
-        string host = request.Headers[LocalVaultHeaders.VaultHost].ToString();
-        return host.Length > 0 && Uri.TryCreate("https://" + host + "/", UriKind.Absolute, out Uri? uri) && uri.AbsolutePath == "/"
+        return host is not null && Uri.TryCreate("https://" + host + "/", UriKind.Absolute, out Uri? uri) && uri.AbsolutePath == "/"
             ? uri.Authority
             : vault.VaultUri.Authority;
     }
@@ -182,7 +181,7 @@ internal sealed class KeyVaultRequestHandler
             return;
         }
 
-        var operation = new Operation(context, entry, vault, route, GetVaultAuthority(request, vault), cancellationToken);
+        var operation = new Operation(context, entry, vault, route, GetVaultAuthority(entry.VaultHost, vault), cancellationToken);
         Task answer = route.Operation switch
         {
             SecretOperation.GetSecret => GetAsync(operation),

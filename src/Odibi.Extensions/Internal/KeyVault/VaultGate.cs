@@ -152,6 +152,7 @@ internal sealed class VaultGate
             {
                 _primersOut--;
             }
+
             if (lease.Probe)
             {
                 _probesOut--;
@@ -275,7 +276,9 @@ internal sealed class VaultGate
     private bool TryAdmit(long now, out VaultLease lease)
     {
         lease = default;
-        if (_inFlight >= (int)Math.Min(_limit, _ramp) || (!_primed && _primersOut > 0 && !(PrimerStalls && now >= _primerDue)) || (_holding && now < _probeAt))
+        // A primer out holds the rest, unless the vault has answered nothing by its due time.
+        var primerOut = !_primed && _primersOut > 0 && (_answered || now < _primerDue);
+        if (_inFlight >= (int)Math.Min(_limit, _ramp) || primerOut || (_holding && now < _probeAt))
         {
             return false;
         }
