@@ -117,6 +117,15 @@ internal sealed class VaultGate
             }
 
             waiter = _waiters.AddLast(new TaskCompletionSource<VaultLease>(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (_waiters.Count == 1)
+            {
+                // The first waiter arms the timer of what it waits for: one that fired early while nobody waited re-armed nothing.
+                var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
+                if (due != long.MinValue)
+                {
+                    ArmTimer(_time.GetElapsedTime(_time.GetTimestamp(), due) + TimeSpan.FromMilliseconds(1));
+                }
+            }
         }
 
         try

@@ -224,6 +224,28 @@ public class VaultGateTests
     }
 
     [Fact]
+    public async Task EnterAsync_ProbeTimerFiredEarlyWithNobodyWaiting_LaterReadStillProbes()
+    {
+        var early = new EarlyTimers(_time);
+        var gate = new VaultGate(10, Timing(), early);
+        await SendAsync(gate, bearer: true);
+        gate.Exit(await gate.EnterAsync(default), VaultAnswer.Throttled); // held 0.5-1 s; nobody waits
+        for (var i = 0; i < 1100 && early.Fired == 0; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(1, early.Fired); // the hold's timer has fired, 1 ms before the probe is due
+        Assert.True(gate.IsHolding);
+        var next = gate.EnterAsync(default).AsTask();
+        Assert.Equal(1, gate.Waiting);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        Assert.Equal(0, gate.Waiting);
+        Assert.True((await next.WaitAsync(TimeSpan.FromSeconds(5))).Probe);
+    }
+
+    [Fact]
     public async Task Exit_FiftyVaultsRefusedAtOnce_ProbesAreSpread()
     {
         // 50 hosts refused in the same instant, each with its own gate: their probes must not come back together.
@@ -433,6 +455,11 @@ public class VaultGateTests
 
     private sealed class EarlyTimers(FakeTimeProvider time) : TimeProvider
     {
+        private int _fired;
+
+        /// <summary>Gets how many timers have fired.</summary>
+        public int Fired => Volatile.Read(ref _fired);
+
         public override long TimestampFrequency => time.TimestampFrequency;
 
         public override long GetTimestamp() => time.GetTimestamp();
@@ -440,7 +467,15 @@ public class VaultGateTests
         public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            time.CreateTimer(callback, state, dueTime > TimeSpan.FromMilliseconds(1) ? dueTime - TimeSpan.FromMilliseconds(1) : dueTime, period);
+            time.CreateTimer(
+                s =>
+                {
+                    Interlocked.Increment(ref _fired);
+                    callback(s);
+                },
+                state,
+                dueTime > TimeSpan.FromMilliseconds(1) ? dueTime - TimeSpan.FromMilliseconds(1) : dueTime,
+                period);
     }
 
     private sealed class PipelineOptions : ClientOptions;
