@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging;
 using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.KeyVault;
 using Odibi.Extensions.Internal.Storage;
@@ -19,13 +20,17 @@ public sealed class AdlsConnection
     private readonly string? _inlineSecret;
     private readonly string _endpointSuffix;
     private readonly bool _hasBlobServiceUri;
+    private readonly ILogger _logger;
+    private readonly Lazy<BlobServiceClient> _blobServiceClient;
     private StatusRecord _status;
-    private BlobServiceClient? _blobServiceClient;
+    private int _checksRunning;
 
-    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root)
+    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root, ILogger logger)
     {
         _secrets = secrets;
         _blobClients = blobClients;
+        _logger = logger;
+        _blobServiceClient = new Lazy<BlobServiceClient>(() => _blobClients.Create(this));
         SettingPath = $"{root}:Connections:{name}";
         Name = name;
         Account = options.Account;
@@ -59,7 +64,7 @@ public sealed class AdlsConnection
         _hasBlobServiceUri = options.BlobServiceUri is not null;
 
         // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch.
-        _status = new StatusRecord(_inlineSecret is not null && AuthMode != AdlsAuthMode.ServicePrincipal ? ConnectionStatus.Ready : ConnectionStatus.Pending, null, null);
+        _status = new StatusRecord(_inlineSecret is not null && AuthMode != AdlsAuthMode.ServicePrincipal ? ConnectionStatus.Ready : ConnectionStatus.Pending, null);
     }
 
     /// <summary>Gets the connection name, as under <c>Odibi:Connections</c>.</summary>
@@ -107,6 +112,13 @@ public sealed class AdlsConnection
     internal string EndpointSuffix => _endpointSuffix;
 
     internal bool HasKeyVaultSecret => KeyVaultUri is not null;
+
+    /// <summary>
+    /// Gets the latest outcome of preparing the connection — from the startup prefetch, a background retry, a late
+    /// success, a refresh or a health probe — or <see langword="null"/> before the first (and for a connection that needs
+    /// nothing fetched). Its <see cref="KeyVaultFetchResult.Error"/> says why a connection is not <see cref="ConnectionStatus.Ready"/>.
+    /// </summary>
+    public KeyVaultFetchResult? LastResult => Volatile.Read(ref _status).Result;
 
     internal Exception? LastError => Volatile.Read(ref _status).Error;
 
@@ -257,63 +269,62 @@ public sealed class AdlsConnection
     }
 
     /// <summary>Gets (creating once, without I/O) the connection's <see cref="BlobServiceClient"/>.</summary>
-    internal BlobServiceClient CreateBlobServiceClient() =>
-        Volatile.Read(ref _blobServiceClient) ?? Interlocked.CompareExchange(ref _blobServiceClient, _blobClients.Create(this), null) ?? _blobServiceClient!;
+    internal BlobServiceClient CreateBlobServiceClient() => _blobServiceClient.Value;
 
     /// <summary>Gets a client for the connection's <see cref="Container"/>, without I/O.</summary>
     internal BlobContainerClient GetBlobContainerClient() => CreateBlobServiceClient().GetBlobContainerClient(Container);
 
-    /// <summary>Raised after the status changed (a late success, a recovery, a failure). For the health check and tests.</summary>
-    internal event Action<AdlsConnection>? StatusChanged;
+    /// <summary>
+    /// Occurs after <see cref="Status"/> changed: the startup prefetch, a background retry, a late success, a refresh or a
+    /// health probe moved it. Raised on the thread that made the change, after its log line was written; a handler that
+    /// throws is logged and does not stop the others nor the change.
+    /// </summary>
+    public event EventHandler<ConnectionStatusChangedEventArgs>? StatusChanged;
 
-    /// <summary>A read or check succeeded: Pending, Failed or Degraded become Ready.</summary>
-    internal void MarkReady(TimeSpan? duration) =>
-        Move(_ => new StatusRecord(ConnectionStatus.Ready, duration, null));
+    /// <summary>Gets how many lifecycle checks of this connection are running (a late startup check, a refresh, a probe).</summary>
+    internal int ChecksRunning => Volatile.Read(ref _checksRunning);
 
-    /// <summary>A first read (or storage check) failed: the connection has no usable value and becomes Failed.</summary>
-    internal void MarkFailed(TimeSpan? duration, Exception error) =>
-        Move(_ => new StatusRecord(ConnectionStatus.Failed, duration, error));
-
-    /// <summary>A refresh failed while the last good value is still served: Ready becomes Degraded; Pending or Failed stay as they are.</summary>
-    internal void MarkDegraded(TimeSpan? duration, Exception error) =>
-        Move(current => current.Status is ConnectionStatus.Ready or ConnectionStatus.Degraded
-            ? new StatusRecord(ConnectionStatus.Degraded, duration, error)
-            : current with { Error = error });
-
-    /// <summary>An on-demand read (outside the prefetch) succeeded: a Pending or Failed connection becomes Ready.</summary>
-    internal void MarkReadSucceeded() =>
-        Move(current => current.Status is ConnectionStatus.Pending or ConnectionStatus.Failed
-            ? new StatusRecord(ConnectionStatus.Ready, current.Duration, null)
-            : null);
-
-    /// <summary>An on-demand read failed: a Pending connection becomes Failed, a Failed one keeps the latest error.</summary>
-    internal void MarkReadFailed(Exception error) =>
-        Move(current => current.Status is ConnectionStatus.Pending or ConnectionStatus.Failed
-            ? new StatusRecord(ConnectionStatus.Failed, current.Duration, error)
-            : null);
-
-    // The one writer of the status: every transition goes through here.
-    private void Move(Func<StatusRecord, StatusRecord?> transition)
+    /// <summary>Counts a lifecycle check of this connection until the returned scope is disposed.</summary>
+    internal CheckScope BeginCheck()
     {
-        while (true)
+        Interlocked.Increment(ref _checksRunning);
+        return new CheckScope(this);
+    }
+
+    /// <summary>Gets the status and latest outcome together, to move from with <see cref="TryMove"/>.</summary>
+    internal StatusRecord State => Volatile.Read(ref _status);
+
+    /// <summary>
+    /// The one writer of the status: moves it to <paramref name="next"/> only if it is still <paramref name="from"/>, the
+    /// state the check that produced <paramref name="next"/> started from. A check overtaken by another is dropped.
+    /// </summary>
+    /// <returns><see langword="true"/> when the move was made.</returns>
+    internal bool TryMove(StatusRecord from, StatusRecord next)
+    {
+        if (!ReferenceEquals(Interlocked.CompareExchange(ref _status, next, from), from))
         {
-            var current = Volatile.Read(ref _status);
-            var next = transition(current);
-            if (next is null || next == current)
-            {
-                return;
-            }
+            return false;
+        }
 
-            if (ReferenceEquals(Interlocked.CompareExchange(ref _status, next, current), current))
+        if (next.Status != from.Status && StatusChanged is { } handlers)
+        {
+            var args = new ConnectionStatusChangedEventArgs(from.Status, next.Status);
+            foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<ConnectionStatusChangedEventArgs>>())
             {
-                if (next.Status != current.Status)
+                try
                 {
-                    StatusChanged?.Invoke(this);
+                    handler(this, args);
                 }
-
-                return;
+#pragma warning disable CA1031 // A subscriber's bug must not stop the lifecycle nor the other subscribers: it is logged.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Log.StatusChangedHandlerFailed(_logger, Name, exception);
+                }
             }
         }
+
+        return true;
     }
 
     internal static Uri ResolveVaultUri(string keyVaultName, string? dnsSuffix) =>
@@ -321,5 +332,17 @@ public sealed class AdlsConnection
             ? new Uri(new Uri(keyVaultName).GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + "/")
             : new Uri($"https://{keyVaultName.ToLowerInvariant()}.{dnsSuffix ?? DefaultVaultSuffix}/");
 
-    private sealed record StatusRecord(ConnectionStatus Status, TimeSpan? Duration, Exception? Error);
+    /// <summary>The span of one running check; see <see cref="BeginCheck"/>.</summary>
+    internal readonly struct CheckScope(AdlsConnection connection) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref connection._checksRunning);
+    }
+
+    /// <summary>A status and the outcome that led to it (<see langword="null"/> before the first).</summary>
+    internal sealed record StatusRecord(ConnectionStatus Status, KeyVaultFetchResult? Result, Internal.Hosting.CheckStep? FailedStep = null)
+    {
+        public Exception? Error => Result?.Error;
+
+        public TimeSpan? Duration => Result?.Duration;
+    }
 }

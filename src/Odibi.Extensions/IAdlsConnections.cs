@@ -16,7 +16,12 @@ public interface IAdlsConnections : IReadOnlyCollection<AdlsConnection>
     /// <returns><see langword="true"/> when a connection has that name.</returns>
     bool TryGet(string name, [NotNullWhen(true)] out AdlsConnection? connection);
 
-    /// <summary>Gets the report of the last finished prefetch, or <see langword="null"/> before the first one.</summary>
+    /// <summary>
+    /// Gets the report of the startup prefetch (or of the last <see cref="PrefetchAsync"/> call), or <see langword="null"/>
+    /// before the first one finished. It is what startup saw: later background retries, late successes, refreshes and
+    /// health probes change each connection's <see cref="AdlsConnection.Status"/> and <see cref="AdlsConnection.LastResult"/>,
+    /// which say the current state; this report stays as it was.
+    /// </summary>
     PrefetchReport? LastPrefetch { get; }
 
     /// <summary>

@@ -93,6 +93,8 @@ public static class OdibiServiceCollectionExtensions
         services.TryAddSingleton<VaultClients>();
         services.TryAddSingleton<SecretCache>();
         services.TryAddSingleton<StorageCredentialFactory>();
+        services.TryAddSingleton<IdentityCredentials>();
+        services.TryAddSingleton<ConnectionLifecycle>();
         services.TryAddSingleton<SecretPrefetcher>();
         services.TryAddSingleton<BlobClientFactory>();
         services.TryAddSingleton<StorageVerifier>();

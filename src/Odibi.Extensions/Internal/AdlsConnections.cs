@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Internal.KeyVault;
 using Odibi.Extensions.Internal.Storage;
 
@@ -12,21 +14,19 @@ internal sealed class AdlsConnections : IAdlsConnections
     private readonly List<AdlsConnection> _ordered = [];
     private readonly string _root;
     private readonly SecretPrefetcher _prefetcher;
-    private readonly StorageVerifier _verifier;
     private readonly bool _verifyStorage;
     private volatile PrefetchReport? _lastPrefetch;
 
     public AdlsConnections(
-        IOptions<OdibiOptions> options, ISecretSource secrets, SecretPrefetcher prefetcher, BlobClientFactory blobClients, StorageVerifier verifier)
+        IOptions<OdibiOptions> options, ISecretSource secrets, SecretPrefetcher prefetcher, BlobClientFactory blobClients, ILogger<AdlsConnections> logger)
     {
         var value = options.Value;
         _root = value.ConfigurationPath;
         _prefetcher = prefetcher;
-        _verifier = verifier;
         _verifyStorage = value.Prefetch.VerifyStorage;
         foreach (var (name, connectionOptions) in value.Connections)
         {
-            var connection = new AdlsConnection(name, connectionOptions, secrets, blobClients, _root);
+            var connection = new AdlsConnection(name, connectionOptions, secrets, blobClients, _root, logger);
             _byName.Add(name, connection);
             _ordered.Add(connection);
         }
@@ -63,32 +63,22 @@ internal sealed class AdlsConnections : IAdlsConnections
 
     public async Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default)
     {
-        var report = await _prefetcher.RunAsync(_ordered, refresh: false, cancellationToken).ConfigureAwait(false);
-        if (_verifyStorage)
-        {
-            report = await _verifier.VerifyAfterPrefetchAsync(_ordered, report, cancellationToken).ConfigureAwait(false);
-        }
-
-        report = report.WithNothingToFetch(_ordered);
+        var report = (await _prefetcher.RunAsync(_ordered, CheckKind.Startup, cancellationToken).ConfigureAwait(false)).WithNothingToFetch(_ordered);
         _lastPrefetch = report;
         return report;
     }
 
-    /// <summary>
-    /// Tries <paramref name="failed"/> connections again (their secret or token, then their container with
-    /// <c>VerifyStorage</c>); each success makes its connection ready.
-    /// </summary>
-    public async Task<PrefetchReport> RetryAsync(IReadOnlyList<AdlsConnection> failed, CancellationToken cancellationToken)
-    {
-        var report = await _prefetcher.RunAsync(failed, refresh: false, cancellationToken).ConfigureAwait(false);
-        return _verifyStorage
-            ? await _verifier.VerifyAfterPrefetchAsync(failed, report, cancellationToken).ConfigureAwait(false)
-            : report;
-    }
+    /// <summary>Checks the given failed connections again (secret read from the vault, token, storage); each success makes its connection ready.</summary>
+    public Task<PrefetchReport> RetryAsync(IReadOnlyList<AdlsConnection> failed, int attempt, CancellationToken cancellationToken) =>
+        _prefetcher.RunAsync(failed, CheckKind.Retry, cancellationToken, attempt);
 
-    /// <summary>Reads every Key Vault secret again; a failure keeps the last good value and marks the connection degraded.</summary>
+    /// <summary>Reads every Key Vault secret of the ready connections again; a failed read keeps the last good value and marks the connection degraded.</summary>
     public Task<PrefetchReport> RefreshAsync(CancellationToken cancellationToken) =>
-        _prefetcher.RunAsync(_ordered, refresh: true, cancellationToken);
+        _prefetcher.RunAsync(_ordered, CheckKind.Refresh, cancellationToken);
+
+    /// <summary>Checks every ready connection's storage with its cached secret or token; a failure makes the connection failed (and retried).</summary>
+    public Task<PrefetchReport> ProbeAsync(CancellationToken cancellationToken) =>
+        _prefetcher.RunAsync(_ordered, CheckKind.Probe, cancellationToken);
 
     public IEnumerator<AdlsConnection> GetEnumerator() => _ordered.GetEnumerator();
 

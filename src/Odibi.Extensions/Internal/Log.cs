@@ -34,7 +34,7 @@ internal static partial class Log
     public static partial void SecretRefreshed(ILogger logger, string connection);
 
     [LoggerMessage(EventId = 8, EventName = "BackgroundPrefetchFailed", Level = LogLevel.Error,
-        Message = "The background prefetch of the Odibi connections stopped unexpectedly.")]
+        Message = "The background prefetch of the Odibi connections failed unexpectedly; failed connections are retried.")]
     public static partial void BackgroundPrefetchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 9, EventName = "StorageChecked", Level = LogLevel.Debug,
@@ -62,8 +62,36 @@ internal static partial class Log
     public static partial void ConnectionReadyLate(ILogger logger, string connection, double durationMs);
 
     [LoggerMessage(EventId = 15, EventName = "ConnectionRetryScheduled", Level = LogLevel.Debug,
-        Message = "{Count} failed connection(s) will be retried in {DelayMs:F0} ms (attempt {Attempt}).")]
-    public static partial void ConnectionRetryScheduled(ILogger logger, int count, double delayMs, int attempt);
+        Message = "Failed connection '{Connection}' will be retried in {DelayMs:F0} ms (attempt {Attempt}).")]
+    public static partial void ConnectionRetryScheduled(ILogger logger, string connection, double delayMs, int attempt);
+
+    [LoggerMessage(EventId = 17, EventName = "ConnectionRetrying", Level = LogLevel.Debug,
+        Message = "Retrying {Count} failed connection(s): {Names}.")]
+    public static partial void ConnectionRetrying(ILogger logger, int count, string names);
+
+    [LoggerMessage(EventId = 18, EventName = "ConnectionRecovered", Level = LogLevel.Information,
+        Message = "Connection '{Connection}' is ready again after a retry ({DurationMs:F0} ms).")]
+    public static partial void ConnectionRecovered(ILogger logger, string connection, double durationMs);
+
+    [LoggerMessage(EventId = 19, EventName = "ConnectionStillFailing", Level = LogLevel.Debug,
+        Message = "Connection '{Connection}' is still failing after retry {Attempt}: {ErrorType}: {ErrorMessage}")]
+    public static partial void ConnectionStillFailing(ILogger logger, string connection, int attempt, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 20, EventName = "RetryLoopFailed", Level = LogLevel.Error,
+        Message = "A retry of the failed Odibi connections failed unexpectedly; the next one is scheduled as usual.")]
+    public static partial void RetryLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 21, EventName = "RefreshLoopFailed", Level = LogLevel.Error,
+        Message = "A refresh of the Odibi connections failed unexpectedly; the next one runs at its time.")]
+    public static partial void RefreshLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 22, EventName = "StatusChangedHandlerFailed", Level = LogLevel.Error,
+        Message = "A StatusChanged handler of connection '{Connection}' threw; the other handlers and the status change went on.")]
+    public static partial void StatusChangedHandlerFailed(ILogger logger, string connection, Exception exception);
+
+    [LoggerMessage(EventId = 23, EventName = "IdentitySecretRenewed", Level = LogLevel.Information,
+        Message = "Connection '{Connection}' uses the new value of client secret '{SecretName}' for its storage tokens from now on.")]
+    public static partial void IdentitySecretRenewed(ILogger logger, string connection, string secretName);
 
     [LoggerMessage(EventId = 16, EventName = "FetchTimeoutAboveStartupTimeout", Level = LogLevel.Warning,
         Message = "{Root}:Prefetch:FetchTimeout ({FetchTimeout}) is longer than {Root}:Prefetch:StartupTimeout ({StartupTimeout}): a slow secret fails the startup wait before its own timeout. Lower FetchTimeout or raise StartupTimeout.")]

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Odibi.Extensions.Internal.Hosting;
-using Odibi.Extensions.Internal.Storage;
 using Odibi.Extensions.Internal.Telemetry;
 
 namespace Odibi.Extensions.Internal.Health;
@@ -8,53 +7,44 @@ namespace Odibi.Extensions.Internal.Health;
 /// <summary>
 /// Reports every connection: Healthy when all are ready; Degraded when only optional connections failed or a refresh is
 /// failing on a last good value; the registration's failure status when a required connection failed or is not ready
-/// yet (a background prefetch still running). With <c>verifyStorage</c> it also checks each ready connection's container.
-/// Data has one entry per connection, never a secret.
+/// yet (a background prefetch still running). With <c>verifyStorage</c> it first probes each ready connection's storage
+/// through the connection's lifecycle, so a failed probe makes the connection Failed (and retried) for everyone, not
+/// only for this report. Data has one entry per connection, never a secret.
 /// </summary>
 internal sealed class OdibiHealthCheck(
     AdlsConnections connections,
-    StorageVerifier verifier,
     bool verifyStorage,
     OdibiStartupService? startup = null) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var storage = verifyStorage
-            ? (await verifier.VerifyAsync(connections.Where(c => c.Status is ConnectionStatus.Ready or ConnectionStatus.Degraded), cancellationToken)
-                .ConfigureAwait(false)).Where(c => !c.Success).ToDictionary(c => c.Connection.Name, c => c.Error!, StringComparer.Ordinal)
-            : [];
+        if (verifyStorage)
+        {
+            await connections.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var notReady = new List<string>();
         var required = false;
         var degraded = false;
+        var ready = 0;
         foreach (var connection in connections)
         {
-            var status = connection.Status;
-            storage.TryGetValue(connection.Name, out var storageError);
-            data[connection.Name] = Describe(connection, status, storageError);
-            if (storageError is not null)
-            {
-                required |= !connection.Optional;
-                degraded |= connection.Optional;
-                notReady.Add($"{connection.Name} (storage check failed)");
-                continue;
-            }
-
-            switch (status)
+            var state = connection.State;
+            data[connection.Name] = Describe(connection, state);
+            switch (state.Status)
             {
                 case ConnectionStatus.Ready:
+                    ready++;
                     break;
                 case ConnectionStatus.Degraded:
                     degraded = true;
                     notReady.Add($"{connection.Name} (refresh failing, last good secret served)");
                     break;
-                case ConnectionStatus.Failed when connection.Optional:
-                    degraded = true;
-                    notReady.Add($"{connection.Name} (optional, failed)");
-                    break;
                 case ConnectionStatus.Failed:
-                    required = true;
-                    notReady.Add($"{connection.Name} (failed)");
+                    required |= !connection.Optional;
+                    degraded |= connection.Optional;
+                    notReady.Add($"{connection.Name} ({(connection.Optional ? "optional, " : "")}{(IsStorageFailure(state) ? "storage check failed" : "failed")})");
                     break;
                 default:
                     required = true;
@@ -63,7 +53,6 @@ internal sealed class OdibiHealthCheck(
             }
         }
 
-        var ready = connections.Count(c => c.Status == ConnectionStatus.Ready && !storage.ContainsKey(c.Name));
         var description = notReady.Count == 0
             ? $"{ready} of {connections.Count} connections ready."
             : $"{ready} of {connections.Count} connections ready; not ready: {string.Join(", ", notReady)}.";
@@ -72,12 +61,14 @@ internal sealed class OdibiHealthCheck(
         return new HealthCheckResult(overall, description, data: data);
     }
 
-    private static Dictionary<string, object?> Describe(AdlsConnection connection, ConnectionStatus status, Exception? storageError) => new(StringComparer.Ordinal)
+    private static bool IsStorageFailure(AdlsConnection.StatusRecord state) => state.FailedStep == CheckStep.Storage;
+
+    private static Dictionary<string, object?> Describe(AdlsConnection connection, AdlsConnection.StatusRecord state) => new(StringComparer.Ordinal)
     {
-        ["status"] = status.ToString(),
+        ["status"] = state.Status.ToString(),
         ["authMode"] = connection.AuthMode.ToString(),
         ["optional"] = connection.Optional,
-        ["durationMs"] = connection.LastDuration is { } duration ? Math.Round(duration.TotalMilliseconds, 1) : null,
-        ["error"] = (storageError ?? connection.LastError) is { } error ? $"{OdibiTelemetry.ErrorType(error)}: {error.Message}" : null,
+        ["durationMs"] = state.Duration is { } duration ? Math.Round(duration.TotalMilliseconds, 1) : null,
+        ["error"] = state.Error is { } error ? $"{OdibiTelemetry.ErrorType(error)}: {error.Message}" : null,
     };
 }

@@ -9,12 +9,13 @@ namespace Odibi.Extensions.Internal.Hosting;
 
 /// <summary>
 /// Prefetches the connections' secrets in <see cref="StartingAsync"/>, before other hosted services (and the web
-/// server) start, applies the prefetch policy, retries failed required connections in the background (under
-/// <see cref="PrefetchPolicy.Degrade"/> and <see cref="PrefetchPolicy.Background"/>), and runs the background refresh.
-/// Stopping the host, or disposing it without stopping, ends every background loop.
+/// server) start, and applies the prefetch policy. After that, for the life of the host, it retries every failed
+/// connection (optional ones too: whatever made it fail, at startup or later) and runs the background refresh.
+/// Stopping the host, or disposing it without stopping, ends every background loop and check.
 /// </summary>
 internal sealed class OdibiStartupService(
     AdlsConnections connections,
+    ConnectionLifecycle lifecycle,
     IOptions<OdibiOptions> options,
     TimeProvider time,
     ILogger<OdibiStartupService> logger,
@@ -22,19 +23,20 @@ internal sealed class OdibiStartupService(
     AzureEventSourceLogForwarder? azureLogs = null,
     OdibiKeyedConnections? keyed = null) : IHostedLifecycleService, IDisposable
 {
-    /// <summary>The first wait before a failed required connection is retried.</summary>
+    /// <summary>The first wait before a failed connection is retried.</summary>
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest wait between two retries of failed connections.</summary>
+    /// <summary>The longest wait between two retries of a failed connection.</summary>
     internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
 
     // Canceled by StopAsync or Dispose; never disposed (it has no timer): hosts may stop a service after disposing the container.
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _retriesScheduled = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _background = Task.CompletedTask;
     private Task _refresh = Task.CompletedTask;
     private Task _retry = Task.CompletedTask;
-    private int _lastRetryScheduled;
+    private int _retryWaitsStarted;
 
     /// <summary>Gets a value indicating whether a background prefetch is still running.</summary>
     public bool BackgroundPrefetchRunning => !_background.IsCompleted;
@@ -44,19 +46,19 @@ internal sealed class OdibiStartupService(
     {
         await _background.ConfigureAwait(false);
         await _refresh.ConfigureAwait(false);
-        await Volatile.Read(ref _retry).ConfigureAwait(false); // read last: a background prefetch starts the retries when it ends
+        await _retry.ConfigureAwait(false);
     }
 
-    /// <summary>Gets a task that completes once the wait before retry <paramref name="attempt"/> (from 1) has started.</summary>
-    internal Task WhenRetryScheduled(int attempt)
+    /// <summary>Gets a task that completes once the <paramref name="count"/>th retry wait (from 1) has started.</summary>
+    internal Task WhenRetryScheduled(int count)
     {
-        if (Volatile.Read(ref _lastRetryScheduled) >= attempt)
+        if (Volatile.Read(ref _retryWaitsStarted) >= count)
         {
             return Task.CompletedTask;
         }
 
-        var scheduled = _retriesScheduled.GetOrAdd(attempt, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (Volatile.Read(ref _lastRetryScheduled) >= attempt)
+        var scheduled = _retriesScheduled.GetOrAdd(count, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (Volatile.Read(ref _retryWaitsStarted) >= count)
         {
             scheduled.TrySetResult(); // scheduled while this was being added
         }
@@ -90,9 +92,15 @@ internal sealed class OdibiStartupService(
         // logging at the levels the app enables; the SDK logs no bodies and redacts headers and query values it does not know.
         azureLogs?.Start();
 
+        foreach (var connection in connections)
+        {
+            connection.StatusChanged += OnStatusChanged;
+        }
+
         if (prefetch.Policy == PrefetchPolicy.Background)
         {
             _background = Task.Run(() => BackgroundPrefetchAsync(_stopping.Token), CancellationToken.None);
+            _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
             return;
         }
 
@@ -100,13 +108,11 @@ internal sealed class OdibiStartupService(
         var required = report.Results.Where(r => !r.Success && !connections[r.ConnectionName].Optional).ToList();
         if (prefetch.Policy == PrefetchPolicy.FailFast && required.Count > 0)
         {
+            lifecycle.Stop(); // the host does not start: the late checks end too
             throw new OdibiPrefetchException(report);
         }
 
-        if (prefetch.Policy == PrefetchPolicy.Degrade)
-        {
-            _retry = RetryFailedAsync(_stopping.Token); // runs until its first wait, so the timer exists when StartingAsync returns
-        }
+        _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -133,20 +139,34 @@ internal sealed class OdibiStartupService(
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        _stopping.Cancel();
+        Stop();
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping.Cancel();
+        Stop();
         await WhenBackgroundWorkEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Ends the background loops of a host disposed without <see cref="StopAsync"/>.</summary>
-    public void Dispose() => _stopping.Cancel();
+    public void Dispose() => Stop();
+
+    private void Stop()
+    {
+        _stopping.Cancel();
+        lifecycle.Stop();
+    }
+
+    private void OnStatusChanged(object? sender, ConnectionStatusChangedEventArgs change)
+    {
+        if (change.Status == ConnectionStatus.Failed)
+        {
+            Volatile.Read(ref _wake).TrySetResult(); // the retry loop schedules it
+        }
+    }
 
     private async Task BackgroundPrefetchAsync(CancellationToken cancellationToken)
     {
@@ -156,43 +176,66 @@ internal sealed class OdibiStartupService(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return;
         }
         catch (Exception exception)
         {
             Log.BackgroundPrefetchFailed(logger, exception);
         }
-
-        Volatile.Write(ref _retry, RetryFailedAsync(cancellationToken)); // the prefetch is done; the retries are another loop
     }
 
     /// <summary>
-    /// Retries the failed required connections until none is left, waiting 1 s, 2 s, 4 s … up to 5 minutes between
-    /// attempts, each wait jittered down by up to half so that many instances do not retry in step.
+    /// Retries each failed connection on its own schedule: 1 s, 2 s, 4 s … up to 5 minutes after it failed or was last
+    /// retried, each wait jittered down by up to half so that many instances do not retry in step. Connections due
+    /// together are retried in one pass (a secret they share is read once). Sleeps while none is failed; a connection
+    /// that fails later (a refresh, a health probe, a late failure) wakes it.
     /// </summary>
-    private async Task RetryFailedAsync(CancellationToken cancellationToken)
+    private async Task RetryLoopAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
+        var schedule = new Dictionary<AdlsConnection, (int Attempt, long Due)>();
+        while (!cancellationToken.IsCancellationRequested)
         {
-            var failed = connections.Where(c => c.Status == ConnectionStatus.Failed && !c.Optional).ToList();
-            if (failed.Count == 0)
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake); // before the scan: a failure after it wakes this wait
+            var now = time.GetTimestamp();
+            foreach (var connection in connections)
             {
-                return;
+                if (connection.Status != ConnectionStatus.Failed)
+                {
+                    schedule.Remove(connection);
+                }
+                else if (!schedule.ContainsKey(connection))
+                {
+                    schedule[connection] = Schedule(connection, 1, now);
+                }
             }
 
-            var wait = RetryDelay(attempt);
-            Log.ConnectionRetryScheduled(logger, failed.Count, wait.TotalMilliseconds, attempt);
             try
             {
-                var delay = Task.Delay(wait, time, cancellationToken);
-                Volatile.Write(ref _lastRetryScheduled, attempt);
-                if (_retriesScheduled.TryRemove(attempt, out var scheduled))
+                if (schedule.Count == 0)
                 {
-                    scheduled.TrySetResult();
+                    await wake.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                await delay.ConfigureAwait(false);
-                await connections.RetryAsync(failed, cancellationToken).ConfigureAwait(false);
+                var due = schedule.Values.Min(s => s.Due);
+                if (due > now)
+                {
+                    using var woken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    var delay = Task.Delay(time.GetElapsedTime(now, due), time, woken.Token);
+                    NoteRetryWaitStarted();
+                    await Task.WhenAny(delay, wake.Task).ConfigureAwait(false);
+                    await woken.CancelAsync().ConfigureAwait(false); // woken early: the delay's timer goes now, not when it was due
+                    continue;
+                }
+
+                var batch = schedule.Where(s => s.Value.Due <= now).ToList();
+                var attempt = batch.Max(s => s.Value.Attempt);
+                await connections.RetryAsync([.. batch.Select(s => s.Key)], attempt, cancellationToken).ConfigureAwait(false);
+                now = time.GetTimestamp();
+                foreach (var (connection, (tried, _)) in batch)
+                {
+                    schedule[connection] = Schedule(connection, tried + 1, now); // removed at the next scan if it is ready now
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -200,8 +243,25 @@ internal sealed class OdibiStartupService(
             }
             catch (Exception exception)
             {
-                Log.BackgroundPrefetchFailed(logger, exception);
+                Log.RetryLoopFailed(logger, exception);
+                await Task.Delay(FirstRetryDelay, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+    }
+
+    private (int Attempt, long Due) Schedule(AdlsConnection connection, int attempt, long now)
+    {
+        var wait = RetryDelay(attempt);
+        Log.ConnectionRetryScheduled(logger, connection.Name, wait.TotalMilliseconds, attempt);
+        return (attempt, time.AddToTimestamp(now, wait));
+    }
+
+    private void NoteRetryWaitStarted()
+    {
+        var count = Interlocked.Increment(ref _retryWaitsStarted);
+        if (_retriesScheduled.TryRemove(count, out var scheduled))
+        {
+            scheduled.TrySetResult();
         }
     }
 
@@ -212,23 +272,26 @@ internal sealed class OdibiStartupService(
         return ceiling * (0.5 + (Random.Shared.NextDouble() / 2));
     }
 
+    /// <summary>Refreshes every <paramref name="interval"/>, measured from one start to the next (a period, not a gap after each refresh).</summary>
     private async Task RefreshLoopAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(interval, time);
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
-                await connections.RefreshAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await connections.RefreshAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    Log.RefreshLoopFailed(logger, exception);
+                }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                Log.BackgroundPrefetchFailed(logger, exception);
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 }

@@ -1,6 +1,9 @@
 namespace Odibi.Extensions.Internal.KeyVault;
 
-/// <summary>Serves a connection's Key Vault secret from the cache, fetching it on first use, and keeps its status.</summary>
+/// <summary>
+/// Serves a connection's Key Vault secret from the cache, fetching it on first use. Moves no status: whether the
+/// connection is ready is for its lifecycle to say (a secret alone is not a working connection).
+/// </summary>
 internal sealed class KeyVaultSecretSource(SecretCache cache) : ISecretSource
 {
     public async ValueTask<string> GetSecretAsync(AdlsConnection connection, CancellationToken cancellationToken)
@@ -16,14 +19,7 @@ internal sealed class KeyVaultSecretSource(SecretCache cache) : ISecretSource
         }
         catch (Exception exception)
         {
-            var error = SecretFailures.ForConnection(connection, exception);
-            connection.MarkReadFailed(error);
-            throw error;
-        }
-
-        if (connection.AuthMode != AdlsAuthMode.ServicePrincipal)
-        {
-            connection.MarkReadSucceeded();
+            throw SecretFailures.ForConnection(connection, exception);
         }
 
         return connection.AuthMode == AdlsAuthMode.SasToken ? value.TrimStart('?') : value;

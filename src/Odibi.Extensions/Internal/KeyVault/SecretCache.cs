@@ -52,6 +52,23 @@ internal sealed class SecretCache : IDisposable
     public Task<string> RefreshIfStaleAsync(SecretKey key, string staleValue, CancellationToken cancellationToken) =>
         Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true, staleValue).WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Calls <paramref name="onChanged"/> with each new value of the secret, after it is cached and before the read's
+    /// callers hear of it: every consumer (a client's shared key, a SAS, an identity's client secret) signs with the
+    /// current value, however idle. Handlers must be quick and must not throw; they are called on the reading thread.
+    /// </summary>
+    /// <returns>Ends the subscription when disposed.</returns>
+    public IDisposable Subscribe(SecretKey key, Action<string> onChanged)
+    {
+        var entry = _entries.GetOrAdd(key, static _ => new Entry());
+        lock (entry)
+        {
+            entry.Subscribers = [.. entry.Subscribers, onChanged];
+        }
+
+        return new Subscription(entry, onChanged);
+    }
+
     /// <summary>Drops the cached value if it is still <paramref name="staleValue"/>, so the next call reads the vault.</summary>
     public void Invalidate(SecretKey key, string staleValue)
     {
@@ -104,12 +121,20 @@ internal sealed class SecretCache : IDisposable
         try
         {
             var value = await ReadAsync(key, queued).ConfigureAwait(false);
+            Action<string>[] changed;
             lock (entry)
             {
+                changed = entry.LastRead == value ? [] : entry.Subscribers;
                 entry.Value = value;
+                entry.LastRead = value;
                 entry.InFlight = null;
                 entry.Failure = null;
                 entry.FailuresInARow = 0;
+            }
+
+            foreach (var onChanged in changed)
+            {
+                onChanged(value);
             }
 
             fetch.SetResult(value);
@@ -225,9 +250,25 @@ internal sealed class SecretCache : IDisposable
             ? TimeSpan.FromSeconds(seconds)
             : null;
 
+    private sealed class Subscription(Entry entry, Action<string> onChanged) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (entry)
+            {
+                entry.Subscribers = [.. entry.Subscribers.Where(s => s != onChanged)];
+            }
+        }
+    }
+
     private sealed class Entry
     {
         public string? Value { get; set; }
+
+        /// <summary>Gets or sets the value last read from the vault (kept when <see cref="Value"/> is invalidated), to tell a change.</summary>
+        public string? LastRead { get; set; }
+
+        public Action<string>[] Subscribers { get; set; } = [];
 
         public Task<string>? InFlight { get; set; }
 

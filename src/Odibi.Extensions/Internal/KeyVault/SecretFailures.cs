@@ -26,6 +26,16 @@ internal static class SecretFailures
         return error is TimeoutException ? new TimeoutException(message, error) : new InvalidOperationException(message, error);
     }
 
+    /// <summary>A failed storage token request of an identity connection: names the identity, never the vault secret (which was read).</summary>
+    public static Exception ForToken(AdlsConnection connection, Exception error)
+    {
+        var message = $"Connection '{connection.Name}' (account {connection.Account}) could not get a storage token for its {connection.AuthMode} identity: " +
+                      (error is AuthenticationFailedException or CredentialUnavailableException
+                          ? $"{Describe(error)} Fix: check the identity's TenantId, ClientId and secret ({connection.SettingPath}), or the managed identity assigned to this host."
+                          : Cause(error));
+        return error is TimeoutException ? new TimeoutException(message, error) : new InvalidOperationException(message, error);
+    }
+
     public static string Cause(Exception error) => error switch
     {
         RequestFailedException { Status: 0 } failed => $"{Describe(failed.InnerException ?? failed)} Fix: check the vault name and that this machine can reach the vault.",

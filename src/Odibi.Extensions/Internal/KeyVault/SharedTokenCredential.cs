@@ -4,48 +4,91 @@ using Azure.Core;
 namespace Odibi.Extensions.Internal.KeyVault;
 
 /// <summary>
-/// Wraps the app's credential so that it is asked once per (scopes, tenant, claims) until the token nears expiry,
-/// however many vault clients (each with its own token cache) ask for it. Concurrent callers share one acquisition,
-/// for at most <see cref="PrefetchOptions.FetchTimeout"/>: a caller gets a <see cref="TimeoutException"/> when the
-/// acquisition it joined has run that long, and a caller arriving after that starts a fresh one (a hung identity
-/// endpoint costs one FetchTimeout, not the life of the process).
+/// Wraps the app's credential so that it is asked once per (scopes, tenant, CAE) until the token nears expiry, however
+/// many vault clients (each with its own token cache) ask for it. Concurrent callers share one acquisition, for at most
+/// <see cref="PrefetchOptions.FetchTimeout"/>: a caller gets a <see cref="TimeoutException"/> when the acquisition it
+/// joined has run that long, and a caller arriving after that starts a fresh one (a hung identity endpoint costs one
+/// FetchTimeout, not the life of the process). A failed acquisition is handed to the callers that arrive within a short
+/// back-off (<see cref="RetryTiming.FailureDelay"/>), so N secrets waiting on a broken identity cost it one request and
+/// all fail with its error. Requests with claims (a server's CAE challenge) are not shared nor kept: the server chooses
+/// them, so keeping them would grow without bound; at most <see cref="MaxEntries"/> kinds of request are kept.
 /// </summary>
-internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetchTimeout, TimeProvider time) : TokenCredential
+internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetchTimeout, TimeProvider time, RetryTiming? timing = null) : TokenCredential
 {
+    /// <summary>The most kinds of token request kept; more (a misbehaving server's tenants) go to the credential unshared.</summary>
+    internal const int MaxEntries = 32;
+
     private static readonly TimeSpan RefreshMargin = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly RetryTiming _timing = timing ?? RetryTiming.Default;
 
     public TokenCredential Inner => inner;
+
+    /// <summary>Gets how many kinds of token request are kept.</summary>
+    internal int EntryCount => _entries.Count;
 
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
         GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
 
     public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
     {
-        var key = $"{string.Join(' ', requestContext.Scopes)}|{requestContext.TenantId}|{requestContext.Claims}|{requestContext.IsCaeEnabled}";
-        var entry = _entries.GetOrAdd(key, static _ => new Entry());
+        if (!string.IsNullOrEmpty(requestContext.Claims))
+        {
+            return inner.GetTokenAsync(requestContext, cancellationToken);
+        }
+
+        var key = $"{string.Join(' ', requestContext.Scopes)}|{requestContext.TenantId}|{requestContext.IsCaeEnabled}";
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            if (_entries.Count >= MaxEntries)
+            {
+                return inner.GetTokenAsync(requestContext, cancellationToken);
+            }
+
+            entry = _entries.GetOrAdd(key, static _ => new Entry());
+        }
+
         Acquisition acquisition;
         lock (entry)
         {
-            if (entry.Current is { Token.IsCompletedSuccessfully: true } done && done.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
+            var current = entry.Current;
+            if (current is { Token.IsCompletedSuccessfully: true } done && done.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
             {
                 return ValueTask.FromResult(done.Token.Result);
             }
 
             var now = time.GetTimestamp();
-            if (entry.Current is null || entry.Current.Token.IsCompleted || time.GetElapsedTime(entry.Current.Started, now) >= fetchTimeout)
+            var failedRecently = current is { Token.IsFaulted: true } && now < entry.FailedUntil;
+            if (!failedRecently && (current is null || current.Token.IsCompleted || time.GetElapsedTime(current.Started, now) >= fetchTimeout))
             {
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
                 var token = Task.Run(() => inner.GetTokenAsync(requestContext, CancellationToken.None).AsTask(), CancellationToken.None);
-                _ = token.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                _ = token.ContinueWith(t => Failed(entry, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 entry.Current = new Acquisition(token, now);
             }
 
-            acquisition = entry.Current;
+            acquisition = entry.Current!;
         }
 
         return WaitAsync(acquisition, cancellationToken);
+    }
+
+    /// <summary>Records the back-off of a failed acquisition (and observes its exception), or resets it after a success.</summary>
+    private void Failed(Entry entry, Task<AccessToken> token)
+    {
+        lock (entry)
+        {
+            if (token.IsFaulted)
+            {
+                _ = token.Exception;
+                entry.FailedUntil = time.AddToTimestamp(time.GetTimestamp(), _timing.FailureDelay(++entry.FailuresInARow));
+            }
+            else
+            {
+                entry.FailuresInARow = 0;
+            }
+        }
     }
 
     private async ValueTask<AccessToken> WaitAsync(Acquisition acquisition, CancellationToken cancellationToken)
@@ -68,5 +111,9 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     private sealed class Entry
     {
         public Acquisition? Current { get; set; }
+
+        public long FailedUntil { get; set; }
+
+        public int FailuresInARow { get; set; }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class VaultClients
         _options = options;
         _time = time;
         Timing = timing ?? RetryTiming.Default;
-        _credential = new Lazy<SharedTokenCredential>(() => new SharedTokenCredential(CreateCredential(services), options.Value.Prefetch.FetchTimeout, time));
+        _credential = new Lazy<SharedTokenCredential>(() => new SharedTokenCredential(CreateCredential(services), options.Value.Prefetch.FetchTimeout, time, Timing));
     }
 
     /// <summary>Gets the credential every vault shares (built on first use).</summary>

@@ -17,7 +17,7 @@ namespace Odibi.Extensions.Internal.Storage;
 /// </summary>
 internal sealed class BlobClientFactory(
     SecretCache cache,
-    SecretPrefetcher prefetcher,
+    IdentityCredentials identities,
     IOptions<OdibiClientSettings> settings,
     TimeProvider time,
     ILogger<BlobClientFactory> logger)
@@ -39,8 +39,9 @@ internal sealed class BlobClientFactory(
             case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey when connection.HasKeyVaultSecret:
             {
                 var credential = new StorageSharedKeyCredential(connection.Account, UnsetKey);
-                options.AddPolicy(new StorageKeyRotationPolicy(new RotatingStorageSecret(connection, cache, credential, time, logger)), HttpPipelinePosition.PerCall);
-                return new BlobServiceClient(endpoint, credential, options);
+                var secret = new RotatingStorageSecret(connection, cache, credential, time, logger);
+                options.AddPolicy(new StorageKeyRotationPolicy(secret), HttpPipelinePosition.PerCall);
+                return new KeyVaultKeyedBlobServiceClient(endpoint, credential, options, new SasSigningGuard(connection, secret));
             }
 
             case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey:
@@ -56,15 +57,8 @@ internal sealed class BlobClientFactory(
             case AdlsAuthMode.SasToken:
                 return new BlobServiceClient(endpoint, new AzureSasCredential(InlineSecret(connection)), options);
 
-            case AdlsAuthMode.ServicePrincipal when connection.HasKeyVaultSecret:
-                return new BlobServiceClient(endpoint, new DeferredIdentityCredential(connection, prefetcher), options);
-
             default:
-            {
-                var clientSecret = connection.AuthMode == AdlsAuthMode.ServicePrincipal ? InlineSecret(connection) : null;
-                TokenCredential credential = prefetcher.IdentityCredential(connection, clientSecret);
-                return new BlobServiceClient(endpoint, credential, options);
-            }
+                return new BlobServiceClient(endpoint, identities.For(connection), options);
         }
     }
 
@@ -97,21 +91,5 @@ internal sealed class BlobClientFactory(
     {
         var pending = connection.GetStorageKeyAsync();
         return pending.IsCompletedSuccessfully ? pending.Result : throw new InvalidOperationException($"Connection '{connection.Name}' has no inline secret.");
-    }
-
-    /// <summary>A service principal whose client secret is in Key Vault: read when the first token is asked for, not before.</summary>
-    private sealed class DeferredIdentityCredential(AdlsConnection connection, SecretPrefetcher prefetcher) : TokenCredential
-    {
-        public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            var secret = await connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false);
-            return await prefetcher.IdentityCredential(connection, secret).GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false);
-        }
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            var secret = connection.GetStorageKeyAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
-            return prefetcher.IdentityCredential(connection, secret).GetToken(requestContext, cancellationToken);
-        }
     }
 }

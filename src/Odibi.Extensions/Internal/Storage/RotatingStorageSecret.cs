@@ -16,38 +16,30 @@ namespace Odibi.Extensions.Internal.Storage;
 internal sealed class RotatingStorageSecret
 {
     /// <summary>The first wait after storage refused a value the vault still holds.</summary>
-    internal static readonly TimeSpan InitialBackOff = TimeSpan.FromMinutes(1);
-
-    /// <summary>The longest wait between two reads of a value storage keeps refusing.</summary>
-    internal static readonly TimeSpan MaxBackOff = TimeSpan.FromMinutes(15);
+    internal static readonly TimeSpan InitialBackOff = RefusedSecret.InitialBackOff;
 
     private readonly AdlsConnection _connection;
     private readonly SecretCache _cache;
     private readonly SecretKey _key;
     private readonly StorageSharedKeyCredential? _sharedKey;
     private readonly AzureSasCredential? _sas;
-    private readonly TimeProvider _time;
+    private readonly RefusedSecret _refused;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private volatile string? _current;
-
-    // The refusal episode: the value storage refused and the vault still held, and when to ask the vault again.
-    private string? _refused;
-    private long _renewAfter;
-    private TimeSpan _backOff;
 
     public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, StorageSharedKeyCredential sharedKey, TimeProvider time, ILogger logger)
         : this(connection, cache, time, logger)
     {
         _sharedKey = sharedKey;
-        TakeCached();
+        Follow();
     }
 
     public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, AzureSasCredential sas, TimeProvider time, ILogger logger)
         : this(connection, cache, time, logger)
     {
         _sas = sas;
-        TakeCached();
+        Follow();
     }
 
     private RotatingStorageSecret(AdlsConnection connection, SecretCache cache, TimeProvider time, ILogger logger)
@@ -55,11 +47,11 @@ internal sealed class RotatingStorageSecret
         _connection = connection;
         _cache = cache;
         _key = SecretKey.For(connection);
-        _time = time;
+        _refused = new RefusedSecret(time);
         _logger = logger;
     }
 
-    /// <summary>Gets the value the credential signs with now (as stored in the vault), or <see langword="null"/> before the first request.</summary>
+    /// <summary>Gets the value the credential signs with now (as stored in the vault), or <see langword="null"/> before the first value exists.</summary>
     public string? Current => _current;
 
     /// <summary>
@@ -105,12 +97,9 @@ internal sealed class RotatingStorageSecret
             return true; // another request already renewed it
         }
 
-        lock (_lock)
+        if (_refused.IsBackingOff(refused))
         {
-            if (_refused == refused && _time.GetTimestamp() < _renewAfter)
-            {
-                return false;
-            }
+            return false;
         }
 
         string value;
@@ -125,7 +114,7 @@ internal sealed class RotatingStorageSecret
         }
         catch (Exception exception)
         {
-            if (BackOff(refused))
+            if (_refused.BackOff(refused))
             {
                 var error = SecretFailures.ForConnection(_connection, exception);
                 Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
@@ -136,7 +125,7 @@ internal sealed class RotatingStorageSecret
 
         if (value == refused)
         {
-            if (BackOff(refused))
+            if (_refused.BackOff(refused))
             {
                 Log.StorageSecretStillRefused(_logger, _connection.Name, _connection.Account, _connection.SecretName!, _connection.KeyVaultUri!);
             }
@@ -146,7 +135,7 @@ internal sealed class RotatingStorageSecret
 
         if (!Apply(value))
         {
-            if (BackOff(refused))
+            if (_refused.BackOff(refused))
             {
                 Log.StorageSecretRenewFailed(_logger, _connection.Name, typeof(FormatException).FullName!,
                     $"secret '{_connection.SecretName}' in {_connection.KeyVaultUri} now holds a value that is not base64, so not an account key: store key1 or key2 of account {_connection.Account}.");
@@ -159,32 +148,17 @@ internal sealed class RotatingStorageSecret
         return true;
     }
 
-    /// <summary>Signs with the value already read (e.g. by the prefetch) from the start, so a SAS the client generates is valid too. No I/O.</summary>
-    private void TakeCached()
+    /// <summary>
+    /// Signs with the value already read (e.g. by the prefetch) from the start, and with every new value the moment it is
+    /// read (a refresh, another client's renewal): a SAS the client generates, however idle it was, uses the current key.
+    /// The subscription lives as long as the cache, as the connection's one client does.
+    /// </summary>
+    private void Follow()
     {
+        _ = _cache.Subscribe(_key, value => Apply(value));
         if (_cache.Peek(_key) is { } cached)
         {
             Apply(cached);
-        }
-    }
-
-    /// <summary>Starts or extends the back-off for <paramref name="refused"/>.</summary>
-    /// <returns><see langword="true"/> when this starts a new episode (worth one log line).</returns>
-    private bool BackOff(string refused)
-    {
-        lock (_lock)
-        {
-            var now = _time.GetTimestamp();
-            if (_refused == refused && now < _renewAfter)
-            {
-                return false; // requests refused together: another one already backed off
-            }
-
-            var episode = _refused != refused;
-            _backOff = episode ? InitialBackOff : TimeSpan.FromTicks(Math.Min(_backOff.Ticks * 2, MaxBackOff.Ticks));
-            _refused = refused;
-            _renewAfter = _time.AddToTimestamp(now, _backOff);
-            return episode;
         }
     }
 
@@ -209,11 +183,7 @@ internal sealed class RotatingStorageSecret
             }
 
             _current = value;
-            if (_refused is not null && _refused != value)
-            {
-                _refused = null; // a different value: the episode is over
-            }
-
+            _refused.InUse(value);
             return true;
         }
     }

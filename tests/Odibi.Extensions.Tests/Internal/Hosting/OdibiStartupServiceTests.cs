@@ -191,9 +191,9 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         var silver = host.Services.GetRequiredService<IAdlsConnections>()["silver"];
         var logs = host.Services.GetFakeLogCollector();
         var ready = new TaskCompletionSource<IReadOnlyList<FakeLogRecord>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        silver.StatusChanged += c =>
+        silver.StatusChanged += (_, change) =>
         {
-            if (c.Status == ConnectionStatus.Ready)
+            if (change.Status == ConnectionStatus.Ready)
             {
                 ready.TrySetResult(logs.GetSnapshot()); // the log as it stands when the status changes, on the thread that changed it
             }
@@ -270,9 +270,9 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     private static Task Reaches(AdlsConnection connection, ConnectionStatus status)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.StatusChanged += c =>
+        connection.StatusChanged += (_, change) =>
         {
-            if (c.Status == status)
+            if (change.Status == status)
             {
                 reached.TrySetResult();
             }

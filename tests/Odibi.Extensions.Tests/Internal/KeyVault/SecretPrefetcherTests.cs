@@ -270,8 +270,8 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
 
         var exception = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
-        Assert.Contains("Connection 'mi' (account mistore) could not get a storage token for its ManagedIdentity: AuthenticationFailedException", exception.Message, StringComparison.Ordinal);
-        Assert.Contains("Fix: check the credential", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection 'mi' (account mistore) could not get a storage token for its ManagedIdentity identity: AuthenticationFailedException", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix: check the identity's TenantId, ClientId and secret (Odibi:Connections:mi)", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -289,8 +289,17 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => connection.GetStorageKeyAsync().AsTask()); // within the failure's back-off
         Assert.Equal(1, _server.Vault(vaultName).SecretRequestCount);
 
-        time.Advance(TimeSpan.FromSeconds(1));
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.StatusChanged += (_, change) =>
+        {
+            if (change.Status == ConnectionStatus.Ready)
+            {
+                ready.TrySetResult();
+            }
+        };
+        time.Advance(TimeSpan.FromSeconds(1)); // the failure's back-off ends, and the background retry (within 1 s) is due
         var key = await connection.GetStorageKeyAsync();
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(20)); // the retry, not the read, makes it ready
         await host.StopAsync();
 
         Assert.Equal(Secret, key);

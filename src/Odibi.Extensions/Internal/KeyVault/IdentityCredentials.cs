@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using Azure.Core;
+using Azure.Identity;
+using Microsoft.Extensions.Logging;
+using Odibi.Extensions.Internal.Telemetry;
+
+namespace Odibi.Extensions.Internal.KeyVault;
+
+/// <summary>
+/// The storage credential of each identity connection (<see cref="AdlsAuthMode.ServicePrincipal"/>,
+/// <see cref="AdlsAuthMode.ManagedIdentity"/>), one per connection, shared by the prefetch, the health probe and every
+/// client handed out. A service principal whose client secret is in Key Vault follows the secret: a new value (a
+/// refresh, a re-read) replaces the credential at once, and a token request the identity platform refuses re-reads the
+/// vault once per refused value, then backs off as storage keys do.
+/// </summary>
+internal sealed class IdentityCredentials(StorageCredentialFactory factory, SecretCache cache, TimeProvider time, ILogger<IdentityCredentials> logger)
+{
+    private readonly ConcurrentDictionary<string, Lazy<TokenCredential>> _byConnection = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The scope a storage token is requested for.</summary>
+    public static TokenRequestContext StorageScope => StorageCredentialFactory.StorageScope;
+
+    /// <summary>Gets (creating once, without I/O) the identity credential of <paramref name="connection"/>.</summary>
+    public TokenCredential For(AdlsConnection connection) =>
+        _byConnection.GetOrAdd(connection.Name, _ => new Lazy<TokenCredential>(() => Create(connection))).Value;
+
+    private TokenCredential Create(AdlsConnection connection)
+    {
+        if (connection.AuthMode == AdlsAuthMode.ServicePrincipal && connection.HasKeyVaultSecret)
+        {
+            return new RotatingIdentity(connection, factory, cache, new RefusedSecret(time), logger);
+        }
+
+        string? clientSecret = null;
+        if (connection.AuthMode == AdlsAuthMode.ServicePrincipal)
+        {
+            var inline = connection.GetStorageKeyAsync();
+            clientSecret = inline.IsCompletedSuccessfully ? inline.Result : throw new InvalidOperationException($"Connection '{connection.Name}' has no inline client secret.");
+        }
+
+        return factory.Create(connection, clientSecret);
+    }
+
+    /// <summary>A service principal's credential built from the current value of its Key Vault client secret.</summary>
+    private sealed class RotatingIdentity : TokenCredential
+    {
+        private readonly AdlsConnection _connection;
+        private readonly StorageCredentialFactory _factory;
+        private readonly SecretCache _cache;
+        private readonly SecretKey _key;
+        private readonly RefusedSecret _refused;
+        private readonly ILogger _logger;
+        private readonly Lock _lock = new();
+        private Current? _current;
+
+        public RotatingIdentity(AdlsConnection connection, StorageCredentialFactory factory, SecretCache cache, RefusedSecret refused, ILogger logger)
+        {
+            _connection = connection;
+            _factory = factory;
+            _cache = cache;
+            _key = SecretKey.For(connection);
+            _refused = refused;
+            _logger = logger;
+            _ = cache.Subscribe(_key, value => Use(value)); // lives as long as the cache, as this credential does
+        }
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, async: false, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, async: true, cancellationToken);
+
+        private async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, bool async, CancellationToken cancellationToken)
+        {
+            var current = await CurrentAsync(async, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return async
+                    ? await current.Credential.GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false)
+                    : current.Credential.GetToken(requestContext, cancellationToken);
+            }
+            catch (AuthenticationFailedException refused) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The identity platform refused the client secret (expired, rotated): one read of the vault per refused value.
+                if (!await RenewAsync(current.Secret, async, cancellationToken).ConfigureAwait(false))
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                }
+            }
+
+            current = Volatile.Read(ref _current)!;
+            return async
+                ? await current.Credential.GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false)
+                : current.Credential.GetToken(requestContext, cancellationToken);
+        }
+
+        private async ValueTask<Current> CurrentAsync(bool async, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _current) is { } current)
+            {
+                return current;
+            }
+
+            var read = _connection.GetStorageKeyAsync(cancellationToken);
+            return Use(async ? await read.ConfigureAwait(false) : read.AsTask().GetAwaiter().GetResult());
+        }
+
+        /// <summary>The identity platform refused <paramref name="refused"/>: reads the vault again unless backing off.</summary>
+        /// <returns><see langword="true"/> when the credential now uses another value, so the token request is worth one retry.</returns>
+        private async ValueTask<bool> RenewAsync(string refused, bool async, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _current)?.Secret != refused)
+            {
+                return true; // already renewed by another caller or a refresh
+            }
+
+            if (_refused.IsBackingOff(refused))
+            {
+                return false;
+            }
+
+            string value;
+            try
+            {
+                var read = _cache.RefreshIfStaleAsync(_key, refused, cancellationToken);
+                value = async ? await read.ConfigureAwait(false) : read.GetAwaiter().GetResult();
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (_refused.BackOff(refused))
+                {
+                    var error = SecretFailures.ForConnection(_connection, exception);
+                    Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+                }
+
+                return false;
+            }
+
+            if (value == refused)
+            {
+                _refused.BackOff(refused); // the vault still holds the refused secret: the token error says why
+                return false;
+            }
+
+            Use(value);
+            return true;
+        }
+
+        private Current Use(string secret)
+        {
+            lock (_lock)
+            {
+                if (_current is { } current && current.Secret == secret)
+                {
+                    return current;
+                }
+
+                var renewed = _current is not null;
+                _current = new Current(secret, _factory.Create(_connection, secret));
+                _refused.InUse(secret);
+                if (renewed)
+                {
+                    Log.IdentitySecretRenewed(_logger, _connection.Name, _connection.SecretName!);
+                }
+
+                return _current;
+            }
+        }
+
+        // A class, not a record: a record's ToString would print the secret.
+        private sealed class Current(string secret, TokenCredential credential)
+        {
+            public string Secret => secret;
+
+            public TokenCredential Credential => credential;
+        }
+    }
+}
