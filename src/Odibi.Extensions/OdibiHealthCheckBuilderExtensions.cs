@@ -16,7 +16,10 @@ public static class OdibiHealthCheckBuilderExtensions
     /// <param name="name">The check's name.</param>
     /// <param name="failureStatus">The status when a required connection is not ready; <see langword="null"/> means <see cref="HealthStatus.Unhealthy"/>.</param>
     /// <param name="tags">Tags to filter checks by, e.g. <c>ready</c>.</param>
-    /// <param name="verifyStorage">Whether each check also reads each ready connection's container properties (one storage call per connection).</param>
+    /// <param name="verifyStorage">
+    /// Whether each check also reads each ready connection's container properties (one storage call per connection). A
+    /// connection whose probe fails becomes <see cref="Odibi.Extensions.ConnectionStatus.Failed"/> for every reader, and is retried in the background.
+    /// </param>
     /// <returns>The same builder.</returns>
     public static IHealthChecksBuilder AddOdibiConnections(
         this IHealthChecksBuilder builder,

@@ -53,18 +53,28 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         lock (entry)
         {
             var current = entry.Current;
-            if (current is { Token.IsCompletedSuccessfully: true } done && done.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
+            var now = time.GetTimestamp();
+            bool fresh;
+            if (current is { Token.IsCompleted: true })
             {
-                return ValueTask.FromResult(done.Token.Result);
+                // Completed, so its state no longer changes between the reads below.
+                if (current.Token.IsCompletedSuccessfully && current.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
+                {
+                    return ValueTask.FromResult(current.Token.Result);
+                }
+
+                fresh = !(current.Token.IsFaulted && now < entry.FailedUntil); // a recent failure is the answer
+            }
+            else
+            {
+                fresh = current is null || time.GetElapsedTime(current.Started, now) >= fetchTimeout;
             }
 
-            var now = time.GetTimestamp();
-            var failedRecently = current is { Token.IsFaulted: true } && now < entry.FailedUntil;
-            if (!failedRecently && (current is null || current.Token.IsCompleted || time.GetElapsedTime(current.Started, now) >= fetchTimeout))
+            if (fresh)
             {
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
-                var token = Task.Run(() => inner.GetTokenAsync(requestContext, CancellationToken.None).AsTask(), CancellationToken.None);
-                _ = token.ContinueWith(t => Failed(entry, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                var token = Task.Run(() => AcquireAsync(entry, requestContext), CancellationToken.None);
+                _ = token.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 entry.Current = new Acquisition(token, now);
             }
 
@@ -74,20 +84,30 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         return WaitAsync(acquisition, cancellationToken);
     }
 
-    /// <summary>Records the back-off of a failed acquisition (and observes its exception), or resets it after a success.</summary>
-    private void Failed(Entry entry, Task<AccessToken> token)
+    /// <summary>
+    /// Asks the credential, recording a failure's back-off before the acquisition completes: a caller that sees it failed
+    /// must find the back-off, not start another acquisition.
+    /// </summary>
+    private async Task<AccessToken> AcquireAsync(Entry entry, TokenRequestContext requestContext)
     {
-        lock (entry)
+        try
         {
-            if (token.IsFaulted)
-            {
-                _ = token.Exception;
-                entry.FailedUntil = time.AddToTimestamp(time.GetTimestamp(), _timing.FailureDelay(++entry.FailuresInARow));
-            }
-            else
+            var token = await inner.GetTokenAsync(requestContext, CancellationToken.None).ConfigureAwait(false);
+            lock (entry)
             {
                 entry.FailuresInARow = 0;
             }
+
+            return token;
+        }
+        catch (Exception)
+        {
+            lock (entry)
+            {
+                entry.FailedUntil = time.AddToTimestamp(time.GetTimestamp(), _timing.FailureDelay(++entry.FailuresInARow));
+            }
+
+            throw;
         }
     }
 
