@@ -23,6 +23,39 @@ public class SharedTokenCredentialTests
     }
 
     [Fact]
+    public async Task GetTokenAsync_ServerChosenClaimsAndTenants_KeepsABoundedNumberOfEntries()
+    {
+        var inner = new HangsOnceCredential(_time, hangFirst: false);
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
+
+        for (var i = 0; i < 200; i++)
+        {
+            await shared.GetTokenAsync(new TokenRequestContext(["https://vault.azure.net/.default"], claims: $"{{\"access_token\":{{\"nbf\":{{\"value\":\"{i}\"}}}}}}", isCaeEnabled: true), default);
+            await shared.GetTokenAsync(new TokenRequestContext(["https://vault.azure.net/.default"], tenantId: $"tenant-{i}", isCaeEnabled: true), default);
+        }
+
+        Assert.Equal(SharedTokenCredential.MaxEntries, shared.EntryCount); // claims are never kept; tenants up to the cap
+        Assert.Equal(400, inner.Calls); // each distinct request still reached the credential
+    }
+
+    [Fact]
+    public async Task GetTokenAsync_AcquisitionFailed_HandedToCallersWithinTheBackOffThenAskedAgain()
+    {
+        var inner = new CountingFailures();
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
+
+        for (var i = 0; i < 8; i++)
+        {
+            await Assert.ThrowsAsync<Azure.Identity.AuthenticationFailedException>(() => shared.GetTokenAsync(Vault, default).AsTask());
+        }
+
+        Assert.Equal(1, inner.Calls);
+        _time.Advance(TimeSpan.FromSeconds(1)); // the first back-off
+        await Assert.ThrowsAsync<Azure.Identity.AuthenticationFailedException>(() => shared.GetTokenAsync(Vault, default).AsTask());
+        Assert.Equal(2, inner.Calls);
+    }
+
+    [Fact]
     public async Task GetTokenAsync_AcquisitionHangsPastFetchTimeout_NewCallerStartsAFreshOne()
     {
         var inner = new HangsOnceCredential(_time, hangFirst: true);
@@ -85,6 +118,22 @@ public class SharedTokenCredentialTests
             }
 
             return new AccessToken($"token-{call}", time.GetUtcNow().AddHours(1));
+        }
+    }
+
+    private sealed class CountingFailures : TokenCredential
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            throw new Azure.Identity.AuthenticationFailedException("ManagedIdentityCredential authentication unavailable.");
         }
     }
 }
