@@ -35,7 +35,8 @@ public sealed class LocalKeyVault : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, LocalVault> _vaults = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _requestsLock = new();
-    private readonly List<LocalKeyVaultRequest> _requests = [];
+    private readonly Queue<LocalKeyVaultRequest> _requests = new();
+    private readonly int _requestLogCapacity;
     private readonly CancellationTokenSource _stopping = new();
     private readonly X509Certificate2 _certificate;
     private readonly ILogger _logger;
@@ -61,6 +62,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         RateLimit = options.RateLimit;
         ValidateToken = options.ValidateToken;
         _recoverableDays = options.RecoverableDays;
+        _requestLogCapacity = options.RequestLogCapacity;
         _certificate = certificate;
         _logger = options.LoggerFactory?.CreateLogger<LocalKeyVault>() ?? NullLogger<LocalKeyVault>.Instance;
     }
@@ -132,7 +134,10 @@ public sealed class LocalKeyVault : IAsyncDisposable
         set => Volatile.Write(ref _validateToken, value);
     }
 
-    /// <summary>Gets a snapshot of the requests received, oldest first (each is recorded just before it is answered).</summary>
+    /// <summary>
+    /// Gets a snapshot of the requests received, oldest first (each is recorded just before it is answered): the last
+    /// <see cref="LocalKeyVaultOptions.RequestLogCapacity"/> of them.
+    /// </summary>
     public IReadOnlyList<LocalKeyVaultRequest> Requests
     {
         get
@@ -168,6 +173,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TenantId, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
         LocalVault.ValidateRecoverableDays(options.RecoverableDays);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.RequestLogCapacity, 1, nameof(options));
 
         X509Certificate2 certificate = SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);
         var server = new LocalKeyVault(options, certificate);
@@ -191,7 +197,10 @@ public sealed class LocalKeyVault : IAsyncDisposable
         }
     }
 
-    /// <summary>Gets a vault by name, creating it on first use. Names are case-insensitive.</summary>
+    /// <summary>
+    /// Gets a vault by name, creating it if this server does not host it yet. Names are case-insensitive. Only vaults
+    /// created here exist: a client's request for any other vault fails as an unknown host does.
+    /// </summary>
     /// <param name="name">
     /// The vault name, e.g. <c>my-production-kv</c>: letters, digits and dashes. A name with non-ASCII letters is kept in
     /// its punycode form (<c>bücher-kv</c> is <c>xn--bcher-kv-65a</c>), as clients send it in the host name.
@@ -228,14 +237,14 @@ public sealed class LocalKeyVault : IAsyncDisposable
         ConfigureRouting(options);
     }
 
-    /// <summary>Creates a <see cref="SecretClient"/> for a vault of this server, authenticating with <see cref="Credential"/>.</summary>
+    /// <summary>Creates a <see cref="SecretClient"/> for a vault of this server (creating the vault if needed), authenticating with <see cref="Credential"/>.</summary>
     /// <param name="vaultName">The vault name; the client's <see cref="SecretClient.VaultUri"/> is <see cref="GetVaultUri(string)"/>.</param>
     /// <param name="options">Options to start from (e.g. with short retry delays), or <see langword="null"/> for new ones; they are changed by <see cref="ConfigureClientOptions(SecretClientOptions)"/>.</param>
     /// <returns>The client.</returns>
     /// <exception cref="ArgumentException"><paramref name="vaultName"/> is not a valid vault name.</exception>
     public SecretClient CreateClient(string vaultName, SecretClientOptions? options = null)
     {
-        Uri vaultUri = GetVaultUri(vaultName);
+        Uri vaultUri = Vault(vaultName).VaultUri;
         options ??= new SecretClientOptions();
         ConfigureClientOptions(options);
         return new SecretClient(vaultUri, Credential, options);
@@ -327,9 +336,18 @@ public sealed class LocalKeyVault : IAsyncDisposable
     {
         lock (_requestsLock)
         {
-            _requests.Add(request);
+            if (_requests.Count >= _requestLogCapacity)
+            {
+                _requests.Dequeue(); // a ring: the newest requests are kept
+            }
+
+            _requests.Enqueue(request);
         }
     }
+
+    /// <summary>Gets a vault this server hosts, or <see langword="null"/>; never creates one.</summary>
+    internal LocalVault? FindVault(string name) =>
+        IsValidVaultName(name) && _vaults.TryGetValue(ToVaultKey(name), out LocalVault? vault) ? vault : null;
 
     internal void CountChallenge() => Interlocked.Increment(ref _challengeCount);
 
@@ -410,7 +428,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _transport = new HttpClientTransport(httpClient);
-        _routingPolicy = new LocalVaultRoutingPolicy(_endpoint);
+        _routingPolicy = new LocalVaultRoutingPolicy(_endpoint, name => FindVault(name) is not null);
         LocalKeyVaultLog.Started(_logger, _endpoint);
     }
 }

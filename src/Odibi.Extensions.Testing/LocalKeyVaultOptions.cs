@@ -47,6 +47,14 @@ public sealed class LocalKeyVaultOptions
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Gets or sets how many requests <see cref="LocalKeyVault.Requests"/> keeps: beyond it the oldest are dropped, so a
+    /// long run (a soak, a fleet) holds a bounded log. The counters (<see cref="LocalKeyVault.SecretRequestCount"/>,
+    /// <see cref="LocalKeyVault.ChallengeCount"/>) count every request.
+    /// </summary>
+    /// <value>Defaults to 100,000.</value>
+    public int RequestLogCapacity { get; set; } = 100_000;
+
     /// <summary>Gets or sets where the server logs (never secret values). Defaults to <see langword="null"/>: no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

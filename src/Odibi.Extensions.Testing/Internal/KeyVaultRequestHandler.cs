@@ -107,7 +107,7 @@ internal sealed class KeyVaultRequestHandler
         DateTimeOffset arrived = _server.TimeProvider.GetUtcNow();
         SecretRoute route = SecretRoute.Parse(request.Method, request.Path);
         string vaultName = request.Headers[LocalVaultHeaders.VaultName].ToString();
-        LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.Vault(vaultName) : null;
+        LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.FindVault(vaultName) : null;
         bool hasToken = TryGetBearerToken(request, out string token);
         string vaultHost = request.Headers[LocalVaultHeaders.VaultHost].ToString();
         var entry = new Entry(this, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
@@ -127,6 +127,12 @@ internal sealed class KeyVaultRequestHandler
         }
 
         WriteServiceHeaders(context);
+        if (vault is null && vaultName.Length > 0 && LocalKeyVault.IsValidVaultName(vaultName))
+        {
+            await entry.ErrorAsync(context, 404, "VaultNotFound", $"LocalKeyVault hosts no vault named '{vaultName}': create it before use with LocalKeyVault.Vault(\"{vaultName}\").", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (vault is null)
         {
             await entry.ErrorAsync(context, 400, "BadParameter", $"The request names no vault: send it through a client configured with LocalKeyVault.ConfigureClientOptions (header {LocalVaultHeaders.VaultName}).", cancellationToken).ConfigureAwait(false);

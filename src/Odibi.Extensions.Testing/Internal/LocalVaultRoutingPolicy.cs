@@ -1,3 +1,6 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
@@ -6,15 +9,18 @@ namespace Odibi.Extensions.Testing.Internal;
 /// <summary>
 /// Sends every vault request to the local server, carrying the vault name and original host in headers.
 /// Added at <see cref="HttpPipelinePosition.BeforeTransport"/> and restores the original URI once the transport returns,
-/// so the authentication policy (and its process-wide challenge cache) only ever sees the real vault host.
+/// so the authentication policy (and its process-wide challenge cache) only ever sees the real vault host. A vault
+/// the server does not host fails as an unknown host does, before anything is sent: a typo is not a new empty vault.
 /// </summary>
 internal sealed class LocalVaultRoutingPolicy : HttpPipelinePolicy
 {
     private readonly Uri _endpoint;
+    private readonly Func<string, bool> _hosts;
 
-    public LocalVaultRoutingPolicy(Uri endpoint)
+    public LocalVaultRoutingPolicy(Uri endpoint, Func<string, bool> hosts)
     {
         _endpoint = endpoint;
+        _hosts = hosts;
     }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -68,6 +74,14 @@ internal sealed class LocalVaultRoutingPolicy : HttpPipelinePolicy
         if (vaultName is null)
         {
             return null;
+        }
+
+        if (!_hosts(vaultName))
+        {
+            // What the transport throws when DNS does not know the host, with the fix in the message.
+            string unknown = $"No such host is known ({original.IdnHost}:{original.Port}): LocalKeyVault hosts no vault named '{vaultName}'. " +
+                             $"Create it before use: LocalKeyVault.Vault(\"{vaultName}\").";
+            throw new RequestFailedException(0, unknown, new HttpRequestException(HttpRequestError.NameResolutionError, unknown, new SocketException((int)SocketError.HostNotFound)));
         }
 
         message.Request.Headers.SetValue(LocalVaultHeaders.VaultName, vaultName);

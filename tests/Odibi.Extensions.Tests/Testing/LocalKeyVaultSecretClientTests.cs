@@ -396,6 +396,7 @@ public sealed class LocalKeyVaultSecretClientTests : IAsyncLifetime
     public async Task GetSecretAsync_NonAsciiVaultHost_IsRoutedByItsPunycodeForm()
     {
         var vaultUri = new Uri("https://bücher-kv.vault.azure.net/");
+        _server.Vault("bücher-kv");
         SecretClientOptions options = FastOptions(maxRetries: 0);
         _server.ConfigureClientOptions(options);
         var client = new SecretClient(vaultUri, _server.Credential, options);

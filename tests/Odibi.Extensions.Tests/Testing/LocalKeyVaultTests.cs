@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -132,6 +133,42 @@ public sealed class LocalKeyVaultTests : IAsyncLifetime
         Assert.Equal([first.Properties.Version, second.Properties.Version], vault.GetSecretVersions("api-key"));
         Assert.Equal("value-1", vault.GetSecretValue("api-key", first.Properties.Version));
         Assert.Contains(_server.Requests, r => r.Method == "PUT" && r.HasToken && r.StatusCode == 200);
+    }
+
+    [Fact]
+    public async Task GetSecretAsync_VaultNeverCreated_FailsAsAnUnknownHostAndCreatesNothing()
+    {
+        string typo = UniqueVaultName("typo");
+        SecretClientOptions options = FastOptions(maxRetries: 0);
+        _server.ConfigureClientOptions(options);
+        var client = new SecretClient(new Uri($"https://{typo}.vault.azure.net/"), _server.Credential, options);
+
+        var exception = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetSecretAsync(SecretName));
+        var again = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetSecretAsync(SecretName));
+
+        Assert.Equal(0, exception.Status); // no answer, as when DNS does not know the host
+        var dns = Assert.IsType<HttpRequestException>(exception.InnerException);
+        Assert.Equal(HttpRequestError.NameResolutionError, dns.HttpRequestError);
+        Assert.Contains($"LocalKeyVault hosts no vault named '{typo}'", exception.Message, StringComparison.Ordinal);
+        Assert.Contains($"LocalKeyVault.Vault(\"{typo}\")", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(0, again.Status); // the first request created no vault
+        Assert.DoesNotContain(_server.Requests, r => string.Equals(r.VaultName, typo, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Requests_MoreThanTheLogCapacity_KeepsTheNewest()
+    {
+        await using LocalKeyVault server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { RequestLogCapacity = 3 });
+        string vaultName = UniqueVaultName("ring");
+        SecretClient client = server.CreateClient(vaultName, FastOptions());
+        for (var i = 1; i <= 5; i++)
+        {
+            await client.SetSecretAsync($"s{i}", "v");
+        }
+
+        Assert.Equal(["s3", "s4", "s5"], server.Requests.Select(r => r.SecretName));
+        Assert.Equal(5, server.SecretRequestCount); // the counters count every request
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => LocalKeyVault.StartAsync(new LocalKeyVaultOptions { RequestLogCapacity = 0 }));
     }
 
     [Fact]

@@ -54,6 +54,7 @@ public sealed partial class LocalKeyVaultConformanceTests : IAsyncLifetime
         _server.ConfigureClientOptions(options);
         _pipeline = HttpPipelineBuilder.Build(options);
         _vaultName = LocalKeyVaultClients.UniqueVaultName("conformance");
+        _server.Vault(_vaultName);
         _vaultUri = _server.GetVaultUri(_vaultName);
     }
 
