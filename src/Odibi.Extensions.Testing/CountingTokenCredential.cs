@@ -8,12 +8,12 @@ namespace Odibi.Extensions.Testing;
 /// </summary>
 public sealed class CountingTokenCredential : TokenCredential
 {
-    private static readonly TimeSpan s_tokenLifetime = TimeSpan.FromHours(1);
 
     private readonly Lock _lock = new();
     private readonly List<TokenRequestContext> _requests = [];
     private int _count;
     private long _tokenLatencyTicks;
+    private long _tokenLifetimeTicks = TimeSpan.FromHours(1).Ticks;
     private Exception? _failure;
 
     /// <summary>Gets the access token string handed out.</summary>
@@ -31,6 +31,18 @@ public sealed class CountingTokenCredential : TokenCredential
             {
                 return [.. _requests];
             }
+        }
+    }
+
+    /// <summary>Gets or sets how long each token is valid from when it is issued (short-lived tokens test renewal). Defaults to one hour.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan TokenLifetime
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _tokenLifetimeTicks));
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            Interlocked.Exchange(ref _tokenLifetimeTicks, value.Ticks);
         }
     }
 
@@ -111,6 +123,6 @@ public sealed class CountingTokenCredential : TokenCredential
             throw failure;
         }
 
-        return new AccessToken(Token, DateTimeOffset.UtcNow + s_tokenLifetime);
+        return new AccessToken(Token, DateTimeOffset.UtcNow + TokenLifetime);
     }
 }

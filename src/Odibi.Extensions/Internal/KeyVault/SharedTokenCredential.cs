@@ -58,7 +58,7 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
             if (current is { Token.IsCompleted: true })
             {
                 // Completed, so its state no longer changes between the reads below.
-                if (current.Token.IsCompletedSuccessfully && current.Token.Result.ExpiresOn - RefreshMargin > time.GetUtcNow())
+                if (current.Token.IsCompletedSuccessfully && !NeedsRenewal(current))
                 {
                     return ValueTask.FromResult(current.Token.Result);
                 }
@@ -75,7 +75,7 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
                 var token = Task.Run(() => AcquireAsync(entry, requestContext), CancellationToken.None);
                 _ = token.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                entry.Current = new Acquisition(token, now);
+                entry.Current = new Acquisition(token, now, time.GetUtcNow());
             }
 
             acquisition = entry.Current!;
@@ -126,7 +126,18 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         }
     }
 
-    private sealed record Acquisition(Task<AccessToken> Token, long Started);
+    /// <summary>
+    /// Whether a token is due for renewal: 5 minutes before it expires, or halfway through its life for a short-lived one
+    /// (a 5-second token is renewed after 2.5 s, not on every request).
+    /// </summary>
+    private bool NeedsRenewal(Acquisition acquisition)
+    {
+        var expires = acquisition.Token.Result.ExpiresOn;
+        var margin = TimeSpan.FromTicks(Math.Min(RefreshMargin.Ticks, Math.Max(0, (expires - acquisition.StartedAt).Ticks / 2)));
+        return expires - margin <= time.GetUtcNow();
+    }
+
+    private sealed record Acquisition(Task<AccessToken> Token, long Started, DateTimeOffset StartedAt);
 
     private sealed class Entry
     {

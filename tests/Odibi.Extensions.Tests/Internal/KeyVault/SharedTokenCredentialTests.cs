@@ -39,6 +39,18 @@ public class SharedTokenCredentialTests
     }
 
     [Fact]
+    public async Task GetTokenAsync_ShortLivedToken_SharedForHalfItsLifeThenRenewed()
+    {
+        var inner = new Odibi.Extensions.Testing.CountingTokenCredential { TokenLifetime = TimeSpan.FromMinutes(2) };
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), TimeProvider.System);
+
+        await shared.GetTokenAsync(Vault, default);
+        await shared.GetTokenAsync(Vault, default);
+
+        Assert.Equal(1, inner.Count); // a 2-minute token is not "within 5 minutes of expiry" on every request
+    }
+
+    [Fact]
     public async Task GetTokenAsync_AcquisitionFailed_HandedToCallersWithinTheBackOffThenAskedAgain()
     {
         var inner = new CountingFailures();
