@@ -26,6 +26,16 @@ internal static class Program
             return await RunColdStartAsync(args);
         }
 
+        if (args.Contains("--soak"))
+        {
+            return await RunSoakAsync(args);
+        }
+
+        if (args.Contains("--sync-starvation"))
+        {
+            return await SyncStarvation.RunAsync(args.Contains("--quick"));
+        }
+
         BenchmarkSettings settings;
         try
         {
@@ -91,6 +101,24 @@ internal static class Program
         {
             Console.Error.WriteLine($"cold start: {exception.Message}");
             return 1;
+        }
+    }
+
+    /// <summary><c>--soak [--quick] [--duration SECONDS]</c>: 600 s by default, 20 s with <c>--quick</c>.</summary>
+    private static async Task<int> RunSoakAsync(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var at = Array.IndexOf(args, "--duration");
+        var seconds = at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : quick ? 20 : 600;
+        try
+        {
+            return await Soak.SoakBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), quick).WaitAsync(TimeSpan.FromSeconds(seconds) + QuickDeadline);
+        }
+        catch (TimeoutException)
+        {
+            Console.Error.WriteLine("The soak did not complete in time.");
+            Environment.Exit(3);
+            return 3;
         }
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Odibi.Extensions.ColdStart;
 
 /// <summary>The command line of the measured process.</summary>
-internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs)
+internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs, Uri? SyncCallsBlob = null)
 {
     public static ColdStartArguments Parse(string[] args)
     {
@@ -12,6 +12,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
         string? pin = null;
         string vaultName = "coldstart-kv";
         double tokenMs = 0;
+        Uri? syncCallsBlob = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -22,6 +23,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
                 case "--pin": pin = Next(); break;
                 case "--vault-name": vaultName = Next(); break;
                 case "--token-ms": tokenMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sync-calls": syncCallsBlob = new Uri(Next()); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
@@ -31,7 +33,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
             throw new ArgumentException("--connections N (N > 0) needs --vault and --pin.");
         }
 
-        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs);
+        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs, syncCallsBlob);
     }
 
     /// <summary>The app's settings: quiet console logging, and connections <c>c00</c>, <c>c01</c>, … in one vault.</summary>
@@ -45,8 +47,13 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
         for (var i = 0; i < Connections; i++)
         {
             var prefix = string.Create(CultureInfo.InvariantCulture, $"Odibi:Connections:c{i:00}:");
-            values[prefix + "Account"] = string.Create(CultureInfo.InvariantCulture, $"coldstart{i:00}");
+            values[prefix + "Account"] = SyncCallsBlob is null ? string.Create(CultureInfo.InvariantCulture, $"coldstart{i:00}") : "devstoreaccount1";
             values[prefix + "Container"] = "lake";
+            if (SyncCallsBlob is not null)
+            {
+                values[prefix + "BlobServiceUri"] = SyncCallsBlob.ToString();
+            }
+
             values[prefix + "AuthMode"] = "KeyVault";
             values[prefix + "KeyVaultName"] = VaultName;
             values[prefix + "SecretName"] = SecretName(i);

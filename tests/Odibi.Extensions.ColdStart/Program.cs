@@ -1,6 +1,7 @@
 // A service's startup, measured from process launch by `Odibi.Extensions.Benchmarks -- --cold-start`:
 //
 //   Odibi.Extensions.ColdStart --connections N --vault https://127.0.0.1:PORT/ --pin SHA256 --vault-name NAME [--token-ms T]
+//   [--sync-calls BLOB-URL]
 //
 // builds a default generic host with N Key Vault connections in one vault (N = 0: a bare host, no Odibi), starts it,
 // and prints when the prefetch was done and when the host had started, as UTC ticks, for the harness to subtract its
@@ -30,6 +31,12 @@ if (settings.Connections > 0)
 builder.Services.AddSingleton<IHostedService>(marks);
 
 using var host = builder.Build();
+if (settings.SyncCallsBlob is not null)
+{
+    // Not started: no prefetch, so each connection's first synchronous request reads its key from the vault.
+    return SyncCalls.Run(host.Services, settings.Connections);
+}
+
 await host.StartAsync();
 marks.HostStarted = DateTime.UtcNow.Ticks;
 

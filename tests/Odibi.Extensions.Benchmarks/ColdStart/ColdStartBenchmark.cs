@@ -168,7 +168,7 @@ internal static class ColdStartBenchmark
             values.TryGetValue("token-requests", out var tokens) ? int.Parse(tokens, CultureInfo.InvariantCulture) : 0);
     }
 
-    private static async Task<string> PublishAsync(string root, PublishMode mode)
+    internal static async Task<string> PublishAsync(string root, PublishMode mode)
     {
         var project = Path.Combine(root, "tests", "Odibi.Extensions.ColdStart", "Odibi.Extensions.ColdStart.csproj");
         var output = Path.Combine(root, ".artifacts", "cold-start", mode.Folder());
@@ -198,7 +198,7 @@ internal static class ColdStartBenchmark
     }
 
     /// <summary>Reads the SHA-256 hash of the certificate this process's own LocalKeyVault presents, for the app to pin.</summary>
-    private static async Task<string> GetCertificateHashAsync(Uri endpoint)
+    internal static async Task<string> GetCertificateHashAsync(Uri endpoint)
     {
         string? hash = null;
         using var handler = new SocketsHttpHandler();
@@ -232,7 +232,7 @@ internal static class ColdStartBenchmark
         }
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
