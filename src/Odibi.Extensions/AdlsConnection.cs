@@ -160,6 +160,23 @@ public sealed class AdlsConnection
         return _secrets.GetSecretAsync(this, cancellationToken);
     }
 
+    /// <summary>The synchronous form of <see cref="GetStorageKeyAsync"/>, for the synchronous Blob API: a read it starts runs on the calling thread.</summary>
+    internal string GetStorageKey(CancellationToken cancellationToken)
+    {
+        if (_inlineSecret is not null)
+        {
+            return _inlineSecret;
+        }
+
+        if (!HasKeyVaultSecret)
+        {
+            throw new InvalidOperationException(
+                $"Connection '{Name}' uses AuthMode {AuthMode} and has no stored secret: authenticate with its identity (CreateBlobServiceClientAsync) instead.");
+        }
+
+        return _secrets.GetSecret(this, cancellationToken);
+    }
+
     /// <summary>
     /// Gets the Hadoop ABFS settings (<c>fs.azure.*</c> keys for <c>{account}.dfs.{suffix}</c>) that let Spark read and write
     /// through this connection. The values include the secret: hand them to Spark, never to a log.

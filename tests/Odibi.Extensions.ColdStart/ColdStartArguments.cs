@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Odibi.Extensions.ColdStart;
 
 /// <summary>The command line of the measured process.</summary>
-internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs, Uri? SyncCallsBlob = null)
+internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs, Uri? SyncCallsBlob = null, bool SyncPlain = false)
 {
     public static ColdStartArguments Parse(string[] args)
     {
@@ -13,6 +13,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
         string vaultName = "coldstart-kv";
         double tokenMs = 0;
         Uri? syncCallsBlob = null;
+        var syncPlain = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -24,6 +25,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
                 case "--vault-name": vaultName = Next(); break;
                 case "--token-ms": tokenMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--sync-calls": syncCallsBlob = new Uri(Next()); break;
+                case "--sync-plain": syncPlain = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
@@ -33,7 +35,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
             throw new ArgumentException("--connections N (N > 0) needs --vault and --pin.");
         }
 
-        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs, syncCallsBlob);
+        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs, syncCallsBlob, syncPlain);
     }
 
     /// <summary>The app's settings: quiet console logging, and connections <c>c00</c>, <c>c01</c>, … in one vault.</summary>

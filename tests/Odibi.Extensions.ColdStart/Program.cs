@@ -34,7 +34,7 @@ using var host = builder.Build();
 if (settings.SyncCallsBlob is not null)
 {
     // Not started: no prefetch, so each connection's first synchronous request reads its key from the vault.
-    return SyncCalls.Run(host.Services, settings.Connections);
+    return SyncCalls.Run(host.Services, settings.Connections, settings.SyncCallsBlob, settings.SyncPlain);
 }
 
 await host.StartAsync();

@@ -13,11 +13,15 @@ namespace Odibi.Extensions.ColdStart;
 /// </summary>
 internal static class SyncCalls
 {
-    public static int Run(IServiceProvider services, int connections)
+    /// <summary>Runs the calls through Odibi's keyed clients, or (<paramref name="plain"/>) through the plain SDK with the key in hand: the control.</summary>
+    public static int Run(IServiceProvider services, int connections, Uri blob, bool plain)
     {
         ThreadPool.SetMinThreads(2, 2);
+        var key = new Azure.Storage.StorageSharedKeyCredential("devstoreaccount1", AzuriteKey);
         var containers = Enumerable.Range(0, connections)
-            .Select(i => services.GetRequiredKeyedService<BlobContainerClient>(string.Create(CultureInfo.InvariantCulture, $"c{i:00}")))
+            .Select(i => plain
+                ? new BlobServiceClient(blob, key).GetBlobContainerClient("lake")
+                : services.GetRequiredKeyedService<BlobContainerClient>(string.Create(CultureInfo.InvariantCulture, $"c{i:00}")))
             .ToList();
         var threads = ThreadPool.ThreadCount;
         var (cold, coldFailed) = Once(containers);
@@ -27,6 +31,8 @@ internal static class SyncCalls
             $"sync: cold-ms {cold.TotalMilliseconds:F0} warm-ms {warm.TotalMilliseconds:F0} threads {threads} {threadsAfter} failed {coldFailed + warmFailed}"));
         return coldFailed + warmFailed == 0 ? 0 : 1;
     }
+
+    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static (TimeSpan Elapsed, int Failed) Once(List<BlobContainerClient> containers)
     {

@@ -64,8 +64,11 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             _ = cache.Subscribe(_key, value => Use(value)); // lives as long as the cache, as this credential does
         }
 
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            GetTokenAsync(requestContext, async: false, cancellationToken).AsTask().GetAwaiter().GetResult();
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var token = GetTokenAsync(requestContext, async: false, cancellationToken); // completes on this thread
+            return token.IsCompleted ? token.Result : token.AsTask().GetAwaiter().GetResult();
+        }
 
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             GetTokenAsync(requestContext, async: true, cancellationToken);
@@ -101,8 +104,9 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
                 return current;
             }
 
-            var read = _connection.GetStorageKeyAsync(cancellationToken);
-            return Use(async ? await read.ConfigureAwait(false) : read.AsTask().GetAwaiter().GetResult());
+            return Use(async
+                ? await _connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
+                : _connection.GetStorageKey(cancellationToken));
         }
 
         /// <summary>The identity platform refused <paramref name="refused"/>: reads the vault again unless backing off.</summary>
@@ -122,8 +126,9 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             string value;
             try
             {
-                var read = _cache.RefreshIfStaleAsync(_key, refused, cancellationToken);
-                value = async ? await read.ConfigureAwait(false) : read.GetAwaiter().GetResult();
+                value = async
+                    ? await _cache.RefreshIfStaleAsync(_key, refused, cancellationToken).ConfigureAwait(false)
+                    : _cache.RefreshIfStale(_key, refused, cancellationToken);
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {

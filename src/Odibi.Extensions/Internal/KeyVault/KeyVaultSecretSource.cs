@@ -24,4 +24,23 @@ internal sealed class KeyVaultSecretSource(SecretCache cache) : ISecretSource
 
         return connection.AuthMode == AdlsAuthMode.SasToken ? value.TrimStart('?') : value;
     }
+
+    public string GetSecret(AdlsConnection connection, CancellationToken cancellationToken)
+    {
+        string value;
+        try
+        {
+            value = cache.Get(SecretKey.For(connection), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
+        {
+            throw SecretFailures.ForConnection(connection, exception);
+        }
+
+        return connection.AuthMode == AdlsAuthMode.SasToken ? value.TrimStart('?') : value;
+    }
 }

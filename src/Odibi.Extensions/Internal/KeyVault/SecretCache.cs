@@ -41,6 +41,21 @@ internal sealed class SecretCache : IDisposable
             : new ValueTask<string>(Fetch(key, entry, refresh: false).WaitAsync(cancellationToken));
     }
 
+    /// <summary>
+    /// Returns the cached value, or joins (or starts) the fetch of it, blocking the calling thread: for the synchronous
+    /// Blob API. A fetch this call starts runs on this thread with the SDK's synchronous calls, so it needs no thread-pool
+    /// thread to finish (many synchronous callers on a cold cache cannot starve the pool waiting for their own reads).
+    /// </summary>
+    public string Get(SecretKey key, CancellationToken cancellationToken)
+    {
+        var entry = _entries.GetOrAdd(key, static _ => new Entry());
+        return entry.Value ?? Wait(Fetch(key, entry, refresh: false, async: false), cancellationToken);
+    }
+
+    /// <summary>The synchronous form of <see cref="RefreshIfStaleAsync"/>; a read it starts runs on this thread.</summary>
+    public string RefreshIfStale(SecretKey key, string staleValue, CancellationToken cancellationToken) =>
+        Wait(Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true, staleValue, async: false), cancellationToken);
+
     /// <summary>Reads the secret again even if cached (joining a fetch already under way); the old value stays until it succeeds.</summary>
     public Task<string> RefreshAsync(SecretKey key, CancellationToken cancellationToken) =>
         Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true).WaitAsync(cancellationToken);
@@ -87,7 +102,13 @@ internal sealed class SecretCache : IDisposable
     /// <summary>Stops: reads under way end, and later ones fail saying so. The token source is not disposed, so nothing reads a disposed one.</summary>
     public void Dispose() => _lifetime.Cancel();
 
-    private Task<string> Fetch(SecretKey key, Entry entry, bool refresh, string? unlessChangedFrom = null)
+    private static string Wait(Task<string> fetch, CancellationToken cancellationToken)
+    {
+        fetch.Wait(cancellationToken); // completed already when this thread ran the read; else joins one under way
+        return fetch.GetAwaiter().GetResult();
+    }
+
+    private Task<string> Fetch(SecretKey key, Entry entry, bool refresh, string? unlessChangedFrom = null, bool async = true)
     {
         TaskCompletionSource<string> fetch;
         lock (entry)
@@ -111,16 +132,17 @@ internal sealed class SecretCache : IDisposable
             entry.InFlight = fetch.Task;
         }
 
-        // The deadline is set here, when the read is queued, and every wait of the read observes it.
-        _ = RunAsync(key, entry, fetch, _time.GetTimestamp());
+        // The deadline is set here, when the read is queued, and every wait of the read observes it. A synchronous caller's
+        // read runs to its end here, on the caller's thread (every await below completes synchronously).
+        _ = RunAsync(key, entry, fetch, _time.GetTimestamp(), async);
         return fetch.Task;
     }
 
-    private async Task RunAsync(SecretKey key, Entry entry, TaskCompletionSource<string> fetch, long queued)
+    private async Task RunAsync(SecretKey key, Entry entry, TaskCompletionSource<string> fetch, long queued, bool async)
     {
         try
         {
-            var value = await ReadAsync(key, queued).ConfigureAwait(false);
+            var value = await ReadAsync(key, queued, async).ConfigureAwait(false);
             Action<string>[] changed;
             lock (entry)
             {
@@ -154,7 +176,7 @@ internal sealed class SecretCache : IDisposable
         }
     }
 
-    private async Task<string> ReadAsync(SecretKey key, long queued)
+    private async Task<string> ReadAsync(SecretKey key, long queued, bool async)
     {
         if (_lifetime.IsCancellationRequested)
         {
@@ -172,13 +194,15 @@ internal sealed class SecretCache : IDisposable
         {
             while (true)
             {
-                var lease = await vault.Gate.EnterAsync(token).ConfigureAwait(false);
+                var lease = async ? await vault.Gate.EnterAsync(token).ConfigureAwait(false) : vault.Gate.Enter(token);
                 attempts++;
                 var answer = VaultAnswer.None;
                 TimeSpan? retryAfter = null;
                 try
                 {
-                    KeyVaultSecret secret = await vault.Client.GetSecretAsync(key.Name, key.Version, token).ConfigureAwait(false);
+                    KeyVaultSecret secret = async
+                        ? await vault.Client.GetSecretAsync(key.Name, key.Version, token).ConfigureAwait(false)
+                        : vault.Client.GetSecret(key.Name, key.Version, token);
                     answer = VaultAnswer.Success;
                     if (string.IsNullOrWhiteSpace(secret.Value))
                     {
@@ -212,7 +236,16 @@ internal sealed class SecretCache : IDisposable
                 // A 429 holds the whole vault at its gate; other transient failures back off on their own.
                 if (answer != VaultAnswer.Throttled)
                 {
-                    await Task.Delay(_clients.Timing.TransientDelay(attempts), _time, token).ConfigureAwait(false);
+                    var delay = _clients.Timing.TransientDelay(attempts);
+                    if (async)
+                    {
+                        await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        token.WaitHandle.WaitOne(delay); // a synchronous caller's own thread waits; no timer callback needed
+                        token.ThrowIfCancellationRequested();
+                    }
                 }
             }
         }

@@ -28,14 +28,24 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     /// <summary>Gets how many kinds of token request are kept.</summary>
     internal int EntryCount => _entries.Count;
 
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// The synchronous form, for the SDK's synchronous pipelines: an acquisition this call starts runs on this thread
+    /// with the credential's synchronous <c>GetToken</c>, so it needs no thread-pool thread.
+    /// </summary>
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+    {
+        var token = GetTokenAsync(requestContext, cancellationToken, async: false);
+        return token.IsCompleted ? token.Result : token.AsTask().GetAwaiter().GetResult();
+    }
 
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        GetTokenAsync(requestContext, cancellationToken, async: true);
+
+    private ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken, bool async)
     {
         if (!string.IsNullOrEmpty(requestContext.Claims))
         {
-            return inner.GetTokenAsync(requestContext, cancellationToken);
+            return async ? inner.GetTokenAsync(requestContext, cancellationToken) : ValueTask.FromResult(inner.GetToken(requestContext, cancellationToken));
         }
 
         var key = $"{string.Join(' ', requestContext.Scopes)}|{requestContext.TenantId}|{requestContext.IsCaeEnabled}";
@@ -43,13 +53,14 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         {
             if (_entries.Count >= MaxEntries)
             {
-                return inner.GetTokenAsync(requestContext, cancellationToken);
+                return async ? inner.GetTokenAsync(requestContext, cancellationToken) : ValueTask.FromResult(inner.GetToken(requestContext, cancellationToken));
             }
 
             entry = _entries.GetOrAdd(key, static _ => new Entry());
         }
 
         Acquisition acquisition;
+        TaskCompletionSource<AccessToken>? runHere = null;
         lock (entry)
         {
             var current = entry.Current;
@@ -73,7 +84,17 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
             if (fresh)
             {
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
-                var token = Task.Run(() => AcquireAsync(entry, requestContext), CancellationToken.None);
+                Task<AccessToken> token;
+                if (async)
+                {
+                    token = Task.Run(() => AcquireAsync(entry, requestContext), CancellationToken.None);
+                }
+                else
+                {
+                    runHere = new TaskCompletionSource<AccessToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    token = runHere.Task;
+                }
+
                 _ = token.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 entry.Current = new Acquisition(token, now, time.GetUtcNow());
             }
@@ -81,7 +102,47 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
             acquisition = entry.Current!;
         }
 
-        return WaitAsync(acquisition, cancellationToken);
+        if (runHere is not null)
+        {
+            Acquire(entry, requestContext, runHere); // outside the lock: other callers join it meanwhile
+        }
+
+        return async ? WaitAsync(acquisition, cancellationToken) : ValueTask.FromResult(Wait(acquisition, cancellationToken));
+    }
+
+    /// <summary>The synchronous acquisition, on the caller's thread; its outcome is shared like an asynchronous one.</summary>
+    private void Acquire(Entry entry, TokenRequestContext requestContext, TaskCompletionSource<AccessToken> acquisition)
+    {
+        try
+        {
+            var token = inner.GetToken(requestContext, CancellationToken.None);
+            lock (entry)
+            {
+                entry.FailuresInARow = 0;
+            }
+
+            acquisition.SetResult(token);
+        }
+        catch (Exception exception)
+        {
+            lock (entry)
+            {
+                entry.FailedUntil = time.AddToTimestamp(time.GetTimestamp(), _timing.FailureDelay(++entry.FailuresInARow));
+            }
+
+            acquisition.SetException(exception);
+        }
+    }
+
+    private AccessToken Wait(Acquisition acquisition, CancellationToken cancellationToken)
+    {
+        var left = fetchTimeout - time.GetElapsedTime(acquisition.Started);
+        if (!acquisition.Token.Wait(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken))
+        {
+            throw TimedOut();
+        }
+
+        return acquisition.Token.GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -120,11 +181,13 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         }
         catch (TimeoutException) when (!acquisition.Token.IsCompleted)
         {
-            throw new TimeoutException(
-                $"The credential ({inner.GetType().Name}) did not return a token within {fetchTimeout} (Odibi:Prefetch:FetchTimeout): " +
-                "check that its identity endpoint is reachable; the next request starts a fresh token request.");
+            throw TimedOut();
         }
     }
+
+    private TimeoutException TimedOut() => new(
+        $"The credential ({inner.GetType().Name}) did not return a token within {fetchTimeout} (Odibi:Prefetch:FetchTimeout): " +
+        "check that its identity endpoint is reachable; the next request starts a fresh token request.");
 
     /// <summary>
     /// Whether a token is due for renewal: 5 minutes before it expires, or halfway through its life for a short-lived one

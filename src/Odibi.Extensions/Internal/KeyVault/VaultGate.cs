@@ -106,7 +106,16 @@ internal sealed class VaultGate
     }
 
     /// <summary>Waits until one request may go; pass the lease to <see cref="Exit"/> with the answer.</summary>
-    public async ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken)
+    public ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken) => EnterAsync(cancellationToken, async: true);
+
+    /// <summary>Blocks until one request may go (for a synchronous read, whose thread then sends it); pass the lease to <see cref="Exit"/>.</summary>
+    public VaultLease Enter(CancellationToken cancellationToken)
+    {
+        var entered = EnterAsync(cancellationToken, async: false);
+        return entered.IsCompleted ? entered.Result : entered.AsTask().GetAwaiter().GetResult();
+    }
+
+    private async ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken, bool async)
     {
         LinkedListNode<TaskCompletionSource<VaultLease>> waiter;
         lock (_lock)
@@ -130,7 +139,13 @@ internal sealed class VaultGate
 
         try
         {
-            return await waiter.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (async)
+            {
+                return await waiter.Value.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            waiter.Value.Task.Wait(cancellationToken); // woken by the thread that admits it; no continuation to schedule
+            return waiter.Value.Task.Result;
         }
         catch (OperationCanceledException)
         {

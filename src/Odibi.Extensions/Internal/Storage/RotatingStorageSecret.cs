@@ -71,8 +71,9 @@ internal sealed class RotatingStorageSecret
                 return current; // dropped from the cache: keep signing with the last good value
             }
 
-            var read = _connection.GetStorageKeyAsync(cancellationToken);
-            var fetched = async ? await read.ConfigureAwait(false) : read.AsTask().GetAwaiter().GetResult();
+            var fetched = async
+                ? await _connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
+                : _connection.GetStorageKey(cancellationToken); // on this thread: a synchronous caller needs no pool thread
             value = _cache.Peek(_key) ?? fetched; // as stored (a SAS may keep its '?'), so it compares with the cache
         }
 
@@ -105,8 +106,9 @@ internal sealed class RotatingStorageSecret
         string value;
         try
         {
-            var read = _cache.RefreshIfStaleAsync(_key, refused, cancellationToken);
-            value = async ? await read.ConfigureAwait(false) : read.GetAwaiter().GetResult();
+            value = async
+                ? await _cache.RefreshIfStaleAsync(_key, refused, cancellationToken).ConfigureAwait(false)
+                : _cache.RefreshIfStale(_key, refused, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

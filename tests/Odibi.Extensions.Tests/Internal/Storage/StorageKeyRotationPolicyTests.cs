@@ -30,6 +30,45 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [SkippableFact]
+    public async Task SyncRequest_ColdCache_ReadsTheKeyOnTheCallingThreadWithSyncCalls()
+    {
+        var url = await Azurite.RequireAsync();
+        var container = await Azurite.CreateContainerAsync(url);
+        _server.Vault(_vault).SetSecret("lake-key", TestConfiguration.AzuriteKey);
+        var vaultThreads = new System.Collections.Concurrent.ConcurrentBag<(int Thread, bool Sync)>();
+        using var host = Azurite.Build(OdibiJson($"\"lake\": {Azurite.KeyVaultConnection(url, container, _vault, "lake-key")}"), _server,
+            builder => builder.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(new ThreadRecorder(vaultThreads), Azure.Core.HttpPipelinePosition.PerCall)));
+        var client = host.Services.GetRequiredKeyedService<Azure.Storage.Blobs.BlobContainerClient>("lake"); // not started: the cache is cold
+
+        var caller = 0;
+        var exists = await Task.Run(() =>
+        {
+            caller = Environment.CurrentManagedThreadId;
+            return client.Exists().Value; // the synchronous Blob API
+        });
+
+        Assert.True(exists);
+        Assert.NotEmpty(vaultThreads);
+        Assert.All(vaultThreads, r => Assert.Equal((caller, true), r)); // the key was read by this thread, with the SDK's synchronous calls
+    }
+
+    /// <summary>Records the thread each vault request is sent on, and whether it went through the synchronous pipeline.</summary>
+    private sealed class ThreadRecorder(System.Collections.Concurrent.ConcurrentBag<(int Thread, bool Sync)> seen) : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            seen.Add((Environment.CurrentManagedThreadId, true));
+            ProcessNext(message, pipeline);
+        }
+
+        public override ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            seen.Add((Environment.CurrentManagedThreadId, false));
+            return ProcessNextAsync(message, pipeline);
+        }
+    }
+
+    [SkippableFact]
     public async Task Request_KeyRotatedInVault_HealsWithOneSecretReadAfterTheBackOff()
     {
         var url = await Azurite.RequireAsync();
