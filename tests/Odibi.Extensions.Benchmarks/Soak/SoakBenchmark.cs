@@ -128,6 +128,7 @@ internal static class SoakBenchmark
 
         var injected500 = 0;
         var injectedDrops = 0;
+        var injected403 = 0;
         var random = new Random(7);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
@@ -144,6 +145,12 @@ internal static class SoakBenchmark
                 {
                     vault.InjectFault(name, LocalKeyVaultFault.DropConnection().Once());
                     injectedDrops++;
+                }
+                else if (roll < 0.025)
+                {
+                    // Not transient: that refresh fails, the connection is Degraded, and the next refresh must heal it.
+                    vault.InjectFault(name, LocalKeyVaultFault.Status(403).Once());
+                    injected403++;
                 }
             }
 
@@ -171,8 +178,8 @@ internal static class SoakBenchmark
         var checks = new List<(string Name, string Measured, bool Met)>
         {
             ("refresh passes (Interval 1 s)", $"{refreshes} in {duration.TotalSeconds:F0} s", refreshes >= expectedRefreshes),
-            ("transient faults injected (500 / dropped)", $"{injected500} / {injectedDrops}", injected500 + injectedDrops > 0),
-            ("connections ever Degraded or Failed after start / healed", $"{degraded.Count} / {healed.Count}", degraded.Keys.All(healed.ContainsKey) || notReady == 0),
+            ("faults injected (500 / dropped / 403)", $"{injected500} / {injectedDrops} / {injected403}", injected500 + injectedDrops > 0),
+            ("connections ever Degraded or Failed after start / healed", $"{degraded.Count} / {healed.Count}", (injected403 == 0 || degraded.Count > 0) && degraded.Keys.All(healed.ContainsKey)),
             ("Ready without a storage check since it last left Ready", $"{readyWithoutCheck}", readyWithoutCheck == 0),
             ("tokens renewed (5 s tokens)", $"{tokens}", tokens >= (int)(duration.TotalSeconds / 5) - 1),
             ("connections not Ready 30 s after the faults stopped", $"{notReady} of {all.Count}", notReady == 0),
@@ -182,7 +189,7 @@ internal static class SoakBenchmark
         };
 
         var table = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Soak: {all.Count} connections over {Vaults} vaults, Refresh:Interval 1 s, VerifyStorage against Azurite, ~1 % 500 and ~1 % dropped reads, 5 s tokens, {duration.TotalSeconds:F0} s on {Environment.ProcessorCount} cores{(quick ? " (--quick)" : "")}.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Soak: {all.Count} connections over {Vaults} vaults, Refresh:Interval 1 s, VerifyStorage against Azurite, ~1 % 500, ~1 % dropped and ~0.5 % 403 reads, 5 s tokens, {duration.TotalSeconds:F0} s on {Environment.ProcessorCount} cores{(quick ? " (--quick)" : "")}.")
             .AppendLine()
             .AppendLine("| measure | value | met |")
             .AppendLine("|---|---|---|");
