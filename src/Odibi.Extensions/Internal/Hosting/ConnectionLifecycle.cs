@@ -116,7 +116,8 @@ internal sealed class ConnectionLifecycle(
             }
         }
 
-        if (verifyStorage)
+        // A connection that failed its storage check (a health probe's, say) is retried with one, whatever the settings.
+        if (verifyStorage || (kind == CheckKind.Retry && connection.State.FailedStep == CheckStep.Storage))
         {
             var check = await verifier.CheckAsync(connection, stopping).ConfigureAwait(false);
             if (check.Error is { } error)

@@ -83,19 +83,21 @@ internal sealed class OdibiStartupService(
             Log.FetchTimeoutAboveStartupTimeout(logger, options.Value.ConfigurationPath, prefetch.FetchTimeout, prefetch.StartupTimeout);
         }
 
+        // Whatever fails later (a refresh, a health probe) is retried too, even when startup had nothing to fetch.
+        foreach (var connection in connections)
+        {
+            connection.StatusChanged += OnStatusChanged;
+        }
+
         if (!connections.NeedsPrefetch)
         {
+            _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
             return;
         }
 
         // The Azure SDK's event-source logs (Azure.Core, Azure.Identity, Azure.Security.KeyVault.Secrets) reach the app's
         // logging at the levels the app enables; the SDK logs no bodies and redacts headers and query values it does not know.
         azureLogs?.Start();
-
-        foreach (var connection in connections)
-        {
-            connection.StatusChanged += OnStatusChanged;
-        }
 
         if (prefetch.Policy == PrefetchPolicy.Background)
         {

@@ -10,12 +10,12 @@ namespace Odibi.Extensions.Internal.Storage;
 /// <see cref="PrefetchOptions.FetchTimeout"/>. A wrong key, a missing container or an unreachable endpoint becomes a
 /// failed result, never an exception. Changes no status: the connection's lifecycle decides what a result means.
 /// </summary>
-internal sealed class StorageVerifier : IDisposable
+internal sealed class StorageVerifier
 {
     private readonly PrefetchOptions _prefetch;
     private readonly TimeProvider _time;
     private readonly ILogger<StorageVerifier> _logger;
-    private readonly SemaphoreSlim _gate;
+    private readonly SemaphoreSlim _gate; // not disposed: it has no wait handle, and a check may end after the container is disposed
 
     public StorageVerifier(IOptions<OdibiOptions> options, TimeProvider time, ILogger<StorageVerifier> logger)
     {
@@ -35,8 +35,6 @@ internal sealed class StorageVerifier : IDisposable
     public Task<StorageCheckResult> CheckAsync(AdlsConnection connection, CancellationToken cancellationToken) =>
         // On the thread pool, never on the caller's SynchronizationContext (which may be blocked waiting).
         Task.Run(() => CheckCoreAsync(connection, cancellationToken), CancellationToken.None);
-
-    public void Dispose() => _gate.Dispose();
 
     private async Task<StorageCheckResult> CheckCoreAsync(AdlsConnection connection, CancellationToken cancellationToken)
     {

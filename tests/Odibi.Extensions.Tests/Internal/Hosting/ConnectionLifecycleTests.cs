@@ -92,31 +92,38 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         Assert.DoesNotContain(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "ConnectionReadyLate");
     }
 
-    [SkippableFact]
-    public async Task HealthProbe_ContainerDeletedAfterStart_FailsTheConnectionThenRetryHealsIt()
+    [SkippableTheory]
+    [InlineData("KeyVault", true)]
+    [InlineData("DirectKey", false)] // nothing to fetch at startup, no VerifyStorage: only the health probe checks storage
+    public async Task HealthProbe_ContainerDeletedAfterStart_FailsTheConnectionAndOnlyARetryThatOpensItHeals(string mode, bool verifyAtStartup)
     {
         var url = await Azurite.RequireAsync();
         _server.Vault(_vault).SetSecret("lake-key", TestConfiguration.AzuriteKey);
         var container = await Azurite.CreateContainerAsync(url);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = Azurite.Build(OdibiJson(
-            $"\"lake\": {Azurite.KeyVaultConnection(url, container, _vault, "lake-key")}",
-            prefetch: "\"VerifyStorage\": true"), _server, b =>
+        var connection = mode == "KeyVault"
+            ? Azurite.KeyVaultConnection(url, container, _vault, "lake-key")
+            : $$"""{ "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}", "AuthMode": "DirectKey", "AccountKey": "{{TestConfiguration.AzuriteKey}}" }""";
+        using var host = Azurite.Build(OdibiJson($"\"lake\": {connection}", prefetch: $"\"VerifyStorage\": {(verifyAtStartup ? "true" : "false")}"), _server, b =>
             {
                 b.Services.AddSingleton<TimeProvider>(time);
                 b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true);
             });
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         var health = host.Services.GetRequiredService<HealthCheckService>();
+        var service = host.Services.GetRequiredService<OdibiStartupService>();
         await host.StartAsync();
         var transitions = Record(lake);
 
         await Azurite.Admin(url).DeleteBlobContainerAsync(container);
         var broken = await health.CheckHealthAsync();
         var statusAfterProbe = lake.Status;
+        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        time.Advance(TimeSpan.FromSeconds(1)); // a retry while the container is still missing: it checks storage, so it stays Failed
+        await service.WhenRetryScheduled(2).WaitAsync(Patience);
+        var afterFirstRetry = lake.Status;
         await Azurite.Admin(url).CreateBlobContainerAsync(container);
-        await host.Services.GetRequiredService<OdibiStartupService>().WhenRetryScheduled(1).WaitAsync(Patience);
-        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(2));
         await WaitUntil(() => lake.Status == ConnectionStatus.Ready);
         var healed = await health.CheckHealthAsync();
         await host.StopAsync();
@@ -124,6 +131,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         Assert.Equal(HealthStatus.Unhealthy, broken.Status);
         Assert.Equal(ConnectionStatus.Failed, statusAfterProbe); // the probe's finding is the connection's status, for everyone
         Assert.Contains("lake (storage check failed)", broken.Entries["odibi-connections"].Description, StringComparison.Ordinal);
+        Assert.Equal(ConnectionStatus.Failed, afterFirstRetry);
         Assert.Equal(HealthStatus.Healthy, healed.Status);
         Assert.Equal([ConnectionStatus.Failed, ConnectionStatus.Ready], transitions);
     }
