@@ -33,7 +33,7 @@ internal static class Program
 
         if (args.Contains("--sync-starvation"))
         {
-            return await SyncStarvation.RunAsync(args.Contains("--quick"));
+            return await SyncStarvation.RunAsync(args.Contains("--quick"), OutFile(args));
         }
 
         BenchmarkSettings settings;
@@ -112,7 +112,7 @@ internal static class Program
         var seconds = at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : quick ? 20 : 600;
         try
         {
-            return await Soak.SoakBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), quick).WaitAsync(TimeSpan.FromSeconds(seconds) + QuickDeadline);
+            return await Soak.SoakBenchmark.RunAsync(TimeSpan.FromSeconds(seconds), quick, OutFile(args)).WaitAsync(TimeSpan.FromSeconds(seconds) + QuickDeadline);
         }
         catch (TimeoutException)
         {
@@ -120,6 +120,13 @@ internal static class Program
             Environment.Exit(3);
             return 3;
         }
+    }
+
+    /// <summary>The file after <c>--out</c>, if given.</summary>
+    private static string? OutFile(string[] args)
+    {
+        var at = Array.IndexOf(args, "--out");
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to tell a quiet run from a busy one.</summary>
@@ -188,7 +195,7 @@ internal static class Program
         if (settings.OutFile is { } outFile)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
-            await File.WriteAllTextAsync(outFile, DocSection.Keep(outFile, DocSection.ColdStart, markdown));
+            await File.WriteAllTextAsync(outFile, DocSection.KeepOwned(outFile, markdown));
         }
 
         if (settings.PlotFile is { } plotFile)

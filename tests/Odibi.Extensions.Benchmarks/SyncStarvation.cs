@@ -19,7 +19,7 @@ internal static class SyncStarvation
     private const int Calls = 64;
     private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    public static async Task<int> RunAsync(bool quick)
+    public static async Task<int> RunAsync(bool quick, string? outFile)
     {
         var azurite = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL")?.TrimEnd('/');
         if (string.IsNullOrEmpty(azurite))
@@ -47,11 +47,17 @@ internal static class SyncStarvation
         }
 
         var reads = vault.SecretRequestCount - readsBefore;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        var table = string.Create(CultureInfo.InvariantCulture,
             $"| {Calls} synchronous Blob calls at once, SetMinThreads(2), {Environment.ProcessorCount} cores | first calls (cold) | again (warm) | pool threads before → after | vault reads | failed |{Environment.NewLine}" +
             $"|---|---|---|---|---|---|{Environment.NewLine}" +
             $"| plain SDK, account key in hand (control) | {control.Cold.TotalMilliseconds:F0} ms | {control.WarmMs:F0} ms | {control.Threads} | 0 | {control.Failed} |{Environment.NewLine}" +
-            $"| Odibi keyed clients, no prefetch (each reads its key first) | {odibi.Cold.TotalMilliseconds:F0} ms | {odibi.WarmMs:F0} ms | {odibi.Threads} | {reads} | {odibi.Failed} |"));
+            $"| Odibi keyed clients, no prefetch (each reads its key first) | {odibi.Cold.TotalMilliseconds:F0} ms | {odibi.WarmMs:F0} ms | {odibi.Threads} | {reads} | {odibi.Failed} |");
+        Console.WriteLine(table);
+        if (outFile is not null)
+        {
+            DocSection.Replace(outFile, DocSection.SyncCalls, string.Create(CultureInfo.InvariantCulture,
+                $"## Synchronous calls on a cold cache\n\nMeasured {DateTime.UtcNow:yyyy-MM-dd} with `--sync-starvation` (needs Azurite, as the soak does). Each row is its own process; the vault is in the harness process.\n\n{table}\n"));
+        }
         var met = control.Failed + odibi.Failed == 0 && reads == Calls;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sync starvation{(quick ? " (--quick)" : "")}: Odibi {odibi.Cold.TotalSeconds:F1} s, the plain SDK {control.Cold.TotalSeconds:F1} s ({odibi.Cold / control.Cold:F2}x)"));

@@ -8,6 +8,13 @@ internal sealed record DocSection(string Begin, string End)
 {
     public static DocSection ColdStart { get; } = new("<!-- cold-start: written by --cold-start -->", "<!-- /cold-start -->");
 
+    public static DocSection Soak { get; } = new("<!-- soak: written by --soak -->", "<!-- /soak -->");
+
+    public static DocSection SyncCalls { get; } = new("<!-- sync-calls: written by --sync-starvation -->", "<!-- /sync-calls -->");
+
+    /// <summary>The sections other modes own, which the main run keeps when it rewrites the file.</summary>
+    public static IReadOnlyList<DocSection> Owned { get; } = [ColdStart, Soak, SyncCalls];
+
     /// <summary>Puts <paramref name="content"/> in the section of <paramref name="path"/>, replacing an earlier one or appending.</summary>
     public static void Replace(string path, DocSection section, string content)
     {
@@ -21,12 +28,17 @@ internal sealed record DocSection(string Begin, string End)
         File.WriteAllText(path, text);
     }
 
-    /// <summary>Returns <paramref name="markdown"/> followed by the section as it stands in <paramref name="path"/>, if it has one.</summary>
-    public static string Keep(string path, DocSection section, string markdown)
+    /// <summary>Returns <paramref name="markdown"/> followed by each of the <see cref="Owned"/> sections as they stand in <paramref name="path"/>.</summary>
+    public static string KeepOwned(string path, string markdown)
     {
         var existing = File.Exists(path) ? File.ReadAllText(path) : string.Empty;
-        var (begin, end) = section.Find(existing);
-        return begin >= 0 ? markdown.TrimEnd() + "\n\n" + existing[begin..end] : markdown;
+        foreach (var section in Owned)
+        {
+            var (begin, end) = section.Find(existing);
+            markdown = begin >= 0 ? markdown.TrimEnd() + "\n\n" + existing[begin..end] : markdown;
+        }
+
+        return markdown;
     }
 
     private (int Begin, int End) Find(string text)

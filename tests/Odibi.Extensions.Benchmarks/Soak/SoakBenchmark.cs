@@ -28,7 +28,7 @@ internal static class SoakBenchmark
     private const string AzuriteAccount = "devstoreaccount1";
     private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    public static async Task<int> RunAsync(TimeSpan duration, bool quick)
+    public static async Task<int> RunAsync(TimeSpan duration, bool quick, string? outFile)
     {
         var azurite = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL")?.TrimEnd('/');
         if (string.IsNullOrEmpty(azurite))
@@ -200,6 +200,10 @@ internal static class SoakBenchmark
         }
 
         Console.WriteLine(table);
+        if (outFile is not null)
+        {
+            ColdStart.DocSection.Replace(outFile, ColdStart.DocSection.Soak, $"## Soak\n\nMeasured {DateTime.UtcNow:yyyy-MM-dd} with `--soak` (reproduce: `eval \"$(bash eng/azurite.sh start)\"`, then `dotnet run -c Release --project tests/Odibi.Extensions.Benchmarks -- --soak --out docs/performance.md`).\n\n{table}");
+        }
         await Parallel.ForEachAsync(Enumerable.Range(0, Vaults * SecretsPerVault), async (i, ct) =>
             await admin.DeleteBlobContainerAsync($"soak{run}{i:000}", cancellationToken: ct));
         var missed = checks.Where(c => !c.Met).ToList();
