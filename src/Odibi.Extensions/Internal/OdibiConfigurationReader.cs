@@ -93,6 +93,14 @@ internal static class OdibiConfigurationReader
         }
 
         var connections = section.GetSection(nameof(OdibiOptions.Connections));
+        if (IsList(connections))
+        {
+            // In JSON an array's items become connections named "0", "1", … which nothing would ever ask for.
+            errors.Add($"{rootPath}:{nameof(OdibiOptions.Connections)} is a list (a JSON array), so its connections have no names: " +
+                       $"write it as an object keyed by connection name, e.g. \"Connections\": {{ \"bronze\": {{ \"Account\": …, \"Container\": …, \"AuthMode\": … }} }}.");
+            return;
+        }
+
         var settingCounts = root is null ? null : CountSettings(root, connections.Path);
         foreach (var child in connections.GetChildren())
         {
@@ -309,6 +317,13 @@ internal static class OdibiConfigurationReader
 
     private static void RejectUnknown(IConfiguration section, string path, string[] known, List<string> errors)
     {
+        if (IsList(section))
+        {
+            errors.Add($"{path} is a list (a JSON array), not a section of named settings: write it as an object, " +
+                       $"e.g. {{ \"{known[0]}\": … }}; the settings here are {string.Join(", ", known)}.");
+            return;
+        }
+
         foreach (var child in section.GetChildren())
         {
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
@@ -318,6 +333,23 @@ internal static class OdibiConfigurationReader
                 errors.Add($"{path}:{child.Key} is not a known setting: {hint}Known settings here: {string.Join(", ", known)}.");
             }
         }
+    }
+
+    /// <summary>Whether a section holds a JSON array: its children are named 0, 1, 2, … and nothing else.</summary>
+    private static bool IsList(IConfiguration section)
+    {
+        var index = 0;
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Key != index.ToString(CultureInfo.InvariantCulture))
+            {
+                return false;
+            }
+
+            index++;
+        }
+
+        return index > 0;
     }
 
     internal static string Names<TEnum>()

@@ -37,7 +37,7 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
 
             if (!ConnectionNameRegex().IsMatch(connectionName))
             {
-                errors.Add($"{root}:Connections:'{connectionName}' is not a valid connection name: use 1-64 letters, digits, '-', '_' or '.'.");
+                errors.Add($"{root}:Connections:'{connectionName}' is not a valid connection name: use 1-64 ASCII letters (a-z, A-Z), digits, '-', '_' or '.'.");
             }
 
             ValidateConnection(connection, path, options.RejectDirectKeyInProduction, errors);
@@ -50,7 +50,31 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
             errors.Add($"{root}:Refresh:Interval '{interval}' is out of range: use 00:00:01 to 49.00:00:00, e.g. 01:00:00, or remove it to turn refresh off.");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Describe(root, [.. errors.Distinct()]));
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Describe(root, Grouped(root, options, errors)));
+    }
+
+    /// <summary>
+    /// The problems grouped by connection, in configuration order (the reader's and the rules' together), after the ones
+    /// of the settings every connection shares; within a group, in the order they were found.
+    /// </summary>
+    private static List<string> Grouped(string root, OdibiOptions options, List<string> errors)
+    {
+        var prefix = $"{root}:Connections:";
+        var order = options.Connections.Keys.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.OrdinalIgnoreCase);
+        int Group(string problem)
+        {
+            if (!problem.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return -1;
+            }
+
+            var rest = problem.AsSpan(prefix.Length).TrimStart('\'');
+            var end = rest.IndexOfAny(":' ");
+            var name = (end < 0 ? rest : rest[..end]).ToString();
+            return order.TryGetValue(name, out var index) ? index : int.MaxValue;
+        }
+
+        return [.. errors.Distinct().OrderBy(Group)]; // OrderBy is stable
     }
 
     /// <summary>

@@ -118,7 +118,26 @@ public class OdibiOptionsValidatorTests
         { Section("\"Credential\": \"managedidentity\""), "Odibi:Credential", "is a single value, not a section: write it as Odibi:Credential:credential" },
         { Section("\"Credential\": { \"credential\": \"managedidentiy\" }"), "Odibi:Credential:credential", "'managedidentiy' is not a credential kind: did you mean 'managedidentity'?" },
         { Section("\"Credential\": { \"credential\": \"managedidentity\", \"clientid\": \"x\", \"tenantI\": \"y\" }"), "Odibi:Credential:tenantI", "is not a known setting: did you mean 'tenantId'?" },
+        { """{ "Odibi": { "Connections": [ { "Account": "bronzestore", "Container": "bronze", "AuthMode": "ManagedIdentity" } ] } }""", "Odibi:Connections", "is a list (a JSON array), so its connections have no names: write it as an object keyed by connection name" },
+        { Section("\"Prefetch\": [ \"Degrade\" ]"), "Odibi:Prefetch", "is a list (a JSON array), not a section of named settings" },
+        { """{ "Odibi": { "Connections": { "brönze": { "Account": "bronzestore", "Container": "bronze", "AuthMode": "ManagedIdentity" } } } }""", "Odibi:Connections:'brönze'", "use 1-64 ASCII letters (a-z, A-Z), digits" },
     };
+
+    [Fact]
+    public void Validate_ProblemsOfSeveralConnections_GroupedByConnectionInConfigurationOrder()
+    {
+        var failures = Failures(TestConfiguration.FromJson("""
+            { "Odibi": { "Prefetch": { "MaxConcurrency": 0 }, "Connections": {
+                "bronze": { "Account": "Bronze_Store", "Container": "b", "AuthMode": "KeyVault", "Colour": "red" },
+                "silver": { "Account": "silverstore", "Container": "s", "AuthMode": "DirectKey", "Shade": "grey" } } } }
+            """));
+
+        var groups = failures.Select(f => f.StartsWith("Odibi:Connections:bronze", StringComparison.Ordinal) ? "bronze"
+            : f.StartsWith("Odibi:Connections:silver", StringComparison.Ordinal) ? "silver" : "shared").ToList();
+        Assert.True(failures.Count >= 6, string.Join(Environment.NewLine, failures)); // Colour, Shade (read), Account, Container x2, key rules (validated)
+        var runs = groups.Where((group, i) => i == 0 || groups[i - 1] != group).ToList();
+        Assert.Equal(["shared", "bronze", "silver"], runs); // each group in one run, in configuration order
+    }
 
     [Theory]
     [MemberData(nameof(BadSections))]
