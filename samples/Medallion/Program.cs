@@ -6,6 +6,7 @@
 //
 //   dotnet run --project samples/Medallion                      local Key Vault, FailFast
 //   dotnet run --project samples/Medallion -- --fail silver     silver's secret answers 403: the host does not start
+//                                                               (repeat --fail for several connections)
 //   dotnet run --project samples/Medallion -- --fail silver --policy Degrade    starts degraded
 //   dotnet run --project samples/Medallion -- --verify-storage  also opens each container in Azurite
 //                                                               (start it first: eval "$(bash eng/azurite.sh start)")
@@ -25,7 +26,7 @@ if (!SampleArguments.TryParse(args, out var sample, out var usageError))
 {
     if (usageError is null)
     {
-        Console.WriteLine(SampleArguments.Usage); // --help
+        Console.WriteLine(SampleArguments.Help); // --help
         return 0;
     }
 
@@ -44,7 +45,7 @@ if (sample.Policy is not null)
     builder.Configuration["Odibi:Prefetch:Policy"] = sample.Policy;
 }
 
-if (sample.Fail is { } failName && !IsKeyVaultConnection(builder.Configuration, failName))
+foreach (var failName in sample.Fail.Where(name => !IsKeyVaultConnection(builder.Configuration, name)))
 {
     var names = builder.Configuration.GetSection("Odibi:Connections").GetChildren().Where(c => IsKeyVaultConnection(builder.Configuration, c.Key)).Select(c => c.Key);
     Console.Error.WriteLine($"--fail: '{failName}' is not a connection that reads Key Vault; use one of: {string.Join(", ", names)}.");
@@ -103,6 +104,18 @@ if (bronze.Status == ConnectionStatus.Ready)
     }
 }
 
+if (sample.VerifyStorage)
+{
+    // Prefetch:VerifyStorage opened every container at startup: say what that check found, connection by connection.
+    Console.WriteLine();
+    Console.WriteLine("Storage checked at startup (Azurite, one Get Container Properties per connection):");
+    foreach (var connection in connections)
+    {
+        var outcome = connection.Status == ConnectionStatus.Ready ? "opened" : $"NOT opened: {connection.LastResult?.Error?.Message}";
+        Console.WriteLine($"  {connection.Name,-10} container '{connection.Container}' at {connection.BlobEndpoint}: {outcome}");
+    }
+}
+
 if (sample.VerifyStorage && bronze.Status == ConnectionStatus.Ready)
 {
     var container = await bronze.GetBlobContainerClientAsync();
@@ -145,7 +158,7 @@ static async Task<bool> UseAzuriteAsync(IConfiguration configuration, LocalKeyVa
     return true;
 }
 
-static async Task<LocalKeyVault> StartLocalKeyVaultAsync(IConfiguration configuration, string? failConnection)
+static async Task<LocalKeyVault> StartLocalKeyVaultAsync(IConfiguration configuration, IReadOnlyList<string> failConnections)
 {
     var vault = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions
     {
@@ -153,7 +166,7 @@ static async Task<LocalKeyVault> StartLocalKeyVaultAsync(IConfiguration configur
         Jitter = TimeSpan.FromMilliseconds(20),
     });
     vault.SeedSecrets(configuration);
-    if (failConnection is not null)
+    foreach (var failConnection in failConnections)
     {
         var connection = configuration.GetSection($"Odibi:Connections:{failConnection}");
         vault.Vault(connection["KeyVaultName"]!).InjectFault(connection["SecretName"]!, LocalKeyVaultFault.Status(403).Always());
@@ -203,16 +216,40 @@ static void PrintPrefetch(PrefetchReport? report, LocalKeyVault? vault)
 }
 
 /// <summary>The sample's switches. Anything else is refused with the usage line.</summary>
-internal sealed record SampleArguments(bool Azure, string? Fail, string? Policy, bool VerifyStorage)
+internal sealed record SampleArguments(bool Azure, IReadOnlyList<string> Fail, string? Policy, bool VerifyStorage)
 {
     public const string Usage =
-        "usage: Medallion [--azure] [--fail <connection>] [--policy FailFast|Degrade|Background] [--verify-storage]";
+        "usage: Medallion [--azure] [--fail <connection>]... [--policy FailFast|Degrade|Background] [--verify-storage] [--help]";
+
+    public const string Help = Usage + """
+
+
+        Starts the medallion lake's connections (bronze, silver, gold, archive, partner) and prints what the prefetch did.
+        Local by default: an in-process LocalKeyVault, no Azure account, no request leaves the machine.
+
+        options:
+          --azure                 use the vaults in appsettings.json on Azure (Odibi:Credential or DefaultAzureCredential)
+          --fail <connection>     make that connection's secret answer 403 in the local vault; repeat for several
+          --policy <policy>       Odibi:Prefetch:Policy: FailFast (default), Degrade or Background
+          --verify-storage        also open each connection's container in Azurite, and report each one
+                                  (start it first: eval "$(bash eng/azurite.sh start)")
+          -h, --help              this text
+
+        exit codes:
+          0   every connection ready and healthy
+          1   FailFast: a required connection failed; the host did not start
+          2   the Odibi configuration is invalid (each problem is printed)
+          3   started, but not healthy (Degrade or Background with a failed connection)
+          4   --verify-storage without Azurite (or with --azure)
+          64  a bad command line
+        """;
 
     public static bool TryParse(string[] args, out SampleArguments arguments, out string? error)
     {
         bool azure = false, verifyStorage = false;
-        string? fail = null, policy = null;
-        arguments = new SampleArguments(false, null, null, false);
+        var fail = new List<string>();
+        string? policy = null;
+        arguments = new SampleArguments(false, [], null, false);
         error = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -223,7 +260,7 @@ internal sealed record SampleArguments(bool Azure, string? Fail, string? Policy,
                 case "--fail" or "--policy" when i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal):
                     error = $"{args[i]} needs a value.";
                     return false;
-                case "--fail": fail = args[++i]; break;
+                case "--fail": fail.Add(args[++i]); break;
                 case "--policy":
                     policy = args[++i];
                     if (!Enum.TryParse<PrefetchPolicy>(policy, ignoreCase: true, out _))
@@ -241,7 +278,7 @@ internal sealed record SampleArguments(bool Azure, string? Fail, string? Policy,
             }
         }
 
-        if (azure && (fail is not null || verifyStorage))
+        if (azure && (fail.Count > 0 || verifyStorage))
         {
             error = "--fail and --verify-storage work with the local Key Vault only, not with --azure.";
             return false;

@@ -72,8 +72,31 @@ public sealed class MedallionTests
         var (exitCode, output) = await RunAsync(arguments.Split(' '), []);
 
         Assert.Equal(64, exitCode);
-        Assert.Equal([problem, "usage: Medallion [--azure] [--fail <connection>] [--policy FailFast|Degrade|Background] [--verify-storage]"],
+        Assert.Equal([problem, "usage: Medallion [--azure] [--fail <connection>]... [--policy FailFast|Degrade|Background] [--verify-storage] [--help]"],
             output.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Run_FailTwoConnections_BothFailAndTheHostDoesNotStart()
+    {
+        var (exitCode, output) = await RunAsync(["--fail", "bronze", "--fail", "silver"], []);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("2 of 5 Odibi connections could not be prepared", output, StringComparison.Ordinal);
+        Assert.Contains("  - Connection 'bronze'", output, StringComparison.Ordinal);
+        Assert.Contains("  - Connection 'silver'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_Help_DescribesEveryOptionAndExitCode()
+    {
+        var (exitCode, output) = await RunAsync(["--help"], []);
+
+        Assert.Equal(0, exitCode);
+        foreach (var text in new[] { "--azure", "--fail <connection>", "--policy <policy>", "--verify-storage", "--help", "exit codes:", "  0 ", "  1 ", "  2 ", "  3 ", "  4 ", "  64 " })
+        {
+            Assert.Contains(text, output, StringComparison.Ordinal);
+        }
     }
 
     private static int ClosedPort()
