@@ -55,6 +55,8 @@ app.MapGet("/connections", (IAdlsConnections connections) => connections.Select(
     c.Optional,
 }));
 
+ConnectionLog.Attach(app); // the connections and their state once started, then every change (a retry, a refresh, a failed probe)
+
 app.Run();
 
 /// <summary>The app's entry point, visible to WebApplicationFactory in tests.</summary>
