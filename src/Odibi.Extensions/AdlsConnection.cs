@@ -25,7 +25,7 @@ public sealed class AdlsConnection
     private StatusRecord _status;
     private int _checksRunning;
 
-    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root, ILogger logger)
+    internal AdlsConnection(string name, AdlsConnectionOptions options, ISecretSource secrets, BlobClientFactory blobClients, string root, ILogger logger, bool verifyStorage = false)
     {
         _secrets = secrets;
         _blobClients = blobClients;
@@ -63,8 +63,10 @@ public sealed class AdlsConnection
             : new Uri($"https://{Account}.blob.{_endpointSuffix}/");
         _hasBlobServiceUri = options.BlobServiceUri is not null;
 
-        // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch.
-        _status = new StatusRecord(_inlineSecret is not null && AuthMode != AdlsAuthMode.ServicePrincipal ? ConnectionStatus.Ready : ConnectionStatus.Pending, null);
+        // Inline secrets and DirectKey need nothing fetched; Key Vault secrets and identities wait for the prefetch, and
+        // with VerifyStorage every connection waits for its storage check.
+        var ready = _inlineSecret is not null && AuthMode != AdlsAuthMode.ServicePrincipal && !verifyStorage;
+        _status = new StatusRecord(ready ? ConnectionStatus.Ready : ConnectionStatus.Pending, null);
     }
 
     /// <summary>Gets the connection name, as under <c>Odibi:Connections</c>.</summary>
@@ -114,9 +116,10 @@ public sealed class AdlsConnection
     internal bool HasKeyVaultSecret => KeyVaultUri is not null;
 
     /// <summary>
-    /// Gets the latest outcome of preparing the connection — from the startup prefetch, a background retry, a late
-    /// success, a refresh or a health probe — or <see langword="null"/> before the first (and for a connection that needs
+    /// Gets the outcome that set <see cref="Status"/> — from the startup prefetch, a background retry, a late success, a
+    /// refresh or a failed health probe — or <see langword="null"/> before the first (and for a connection that needs
     /// nothing fetched). Its <see cref="KeyVaultFetchResult.Error"/> says why a connection is not <see cref="ConnectionStatus.Ready"/>.
+    /// A health probe that passes, or a check overtaken by a newer one, leaves it as it is.
     /// </summary>
     public KeyVaultFetchResult? LastResult => Volatile.Read(ref _status).Result;
 
@@ -294,11 +297,12 @@ public sealed class AdlsConnection
     /// <summary>
     /// Occurs after <see cref="Status"/> changed: the startup prefetch, a background retry, a late success, a refresh or a
     /// health probe moved it. Raised on the thread that made the change, after its log line was written; a handler that
-    /// throws is logged and does not stop the others nor the change.
+    /// throws is logged and does not stop the others nor the change. Changes made on different threads can be raised
+    /// concurrently: read <see cref="Status"/> for the state now.
     /// </summary>
     public event EventHandler<ConnectionStatusChangedEventArgs>? StatusChanged;
 
-    /// <summary>Gets how many lifecycle checks of this connection are running (a late startup check, a refresh, a probe).</summary>
+    /// <summary>Gets how many lifecycle checks of this connection are running (of any kind: startup, late, retry, refresh, probe).</summary>
     internal int ChecksRunning => Volatile.Read(ref _checksRunning);
 
     /// <summary>Counts a lifecycle check of this connection until the returned scope is disposed.</summary>
@@ -356,7 +360,14 @@ public sealed class AdlsConnection
     }
 
     /// <summary>A status and the outcome that led to it (<see langword="null"/> before the first).</summary>
-    internal sealed record StatusRecord(ConnectionStatus Status, KeyVaultFetchResult? Result, Internal.Hosting.CheckStep? FailedStep = null)
+    /// <param name="Status">The status.</param>
+    /// <param name="Result">The outcome that led to it.</param>
+    /// <param name="FailedStep">The step that failed, when the outcome is a failure.</param>
+    /// <param name="StorageUnverified">
+    /// Whether a storage check failed and none has passed since: every later check of the connection includes one, so
+    /// a retry that fails earlier (a vault blip) cannot lead to a Ready without it.
+    /// </param>
+    internal sealed record StatusRecord(ConnectionStatus Status, KeyVaultFetchResult? Result, Internal.Hosting.CheckStep? FailedStep = null, bool StorageUnverified = false)
     {
         public Exception? Error => Result?.Error;
 

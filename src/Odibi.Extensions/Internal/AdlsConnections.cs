@@ -26,7 +26,7 @@ internal sealed class AdlsConnections : IAdlsConnections
         _verifyStorage = value.Prefetch.VerifyStorage;
         foreach (var (name, connectionOptions) in value.Connections)
         {
-            var connection = new AdlsConnection(name, connectionOptions, secrets, blobClients, _root, logger);
+            var connection = new AdlsConnection(name, connectionOptions, secrets, blobClients, _root, logger, _verifyStorage);
             _byName.Add(name, connection);
             _ordered.Add(connection);
         }

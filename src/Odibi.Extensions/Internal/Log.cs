@@ -97,6 +97,10 @@ internal static partial class Log
         Message = "{Root}:Prefetch:FetchTimeout ({FetchTimeout}) is longer than {Root}:Prefetch:StartupTimeout ({StartupTimeout}): a slow secret fails the startup wait before its own timeout. Lower FetchTimeout or raise StartupTimeout.")]
     public static partial void FetchTimeoutAboveStartupTimeout(ILogger logger, string root, TimeSpan fetchTimeout, TimeSpan startupTimeout);
 
+    [LoggerMessage(EventId = 24, EventName = "SecretConsumerFailed", Level = LogLevel.Error,
+        Message = "A consumer of secret '{SecretName}' in {Vault} could not take its new value; the others did.")]
+    public static partial void SecretConsumerFailed(ILogger logger, string secretName, Uri vault, Exception exception);
+
     [LoggerMessage(EventId = 30, EventName = "ConnectionsConfigured", Level = LogLevel.Information,
         Message = "Odibi connections: {Names}. Resolve them by these names: IAdlsConnections[\"name\"] or [FromKeyedServices(\"name\")].")]
     public static partial void ConnectionsConfigured(ILogger logger, string names);

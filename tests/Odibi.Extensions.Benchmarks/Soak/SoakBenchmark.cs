@@ -121,6 +121,7 @@ internal static class SoakBenchmark
         }
 
         await host.StartAsync();
+        var heapStart = GC.GetTotalMemory(forceFullCollection: true);
         var rssStart = Rss();
         var fdsStart = OpenFiles();
         var tokensAtStart = server.Credential.Count;
@@ -165,6 +166,7 @@ internal static class SoakBenchmark
         }
 
         var notReady = all.Count(c => c.Status != ConnectionStatus.Ready);
+        var heapEnd = GC.GetTotalMemory(forceFullCollection: true);
         var rssEnd = Rss();
         var fdsEnd = OpenFiles();
         var tokens = server.Credential.Count - tokensAtStart;
@@ -186,6 +188,7 @@ internal static class SoakBenchmark
             ("unobserved task exceptions", $"{Volatile.Read(ref unobserved)}", Volatile.Read(ref unobserved) == 0),
             // Reported, not enforced in the 20 s run (a bigger machine opens more connections at once); the 10-minute run shows whether they stay flat.
             ("open file descriptors, start → end", $"{fdsStart} → {fdsEnd}", quick || fdsEnd - fdsStart <= 64),
+            ("managed heap after a full collection, start → end (MiB)", $"{heapStart / 1048576.0:F1} → {heapEnd / 1048576.0:F1}", true),
             ("RSS, start → end (MiB)", $"{rssStart / 1048576.0:F0} → {rssEnd / 1048576.0:F0}", true),
         };
 

@@ -75,7 +75,7 @@ internal sealed class ConnectionLifecycle(
     /// only stopping the host cancels the check, so a caller that stops waiting (the startup deadline) leaves it to finish.
     /// </summary>
     /// <exception cref="OperationCanceledException">The host is stopping.</exception>
-    public async Task<CheckOutcome> CheckAsync(AdlsConnection connection, CheckKind kind, bool verifyStorage)
+    public async Task<CheckOutcome> CheckAsync(AdlsConnection connection, CheckKind kind, bool verifyStorage, StatusRecord from)
     {
         using var running = connection.BeginCheck();
         var stopping = _stopping.Token;
@@ -116,8 +116,9 @@ internal sealed class ConnectionLifecycle(
             }
         }
 
-        // A connection that failed its storage check (a health probe's, say) is retried with one, whatever the settings.
-        if (verifyStorage || (kind == CheckKind.Retry && connection.State.FailedStep == CheckStep.Storage))
+        // A connection that failed a storage check (a health probe's, say) is checked with one until one passes, whatever
+        // the settings and whatever failed in between.
+        if (verifyStorage || from.StorageUnverified)
         {
             var check = await verifier.CheckAsync(connection, stopping).ConfigureAwait(false);
             if (check.Error is { } error)
@@ -146,7 +147,8 @@ internal sealed class ConnectionLifecycle(
 
         var next = Next(from, outcome, kind);
         LogOutcome(connection, from, next, outcome, kind, late, attempt);
-        var state = new StatusRecord(next, result, outcome.Error is null ? null : outcome.Step);
+        var unverified = outcome.Error is not null && (from.StorageUnverified || outcome.Step == CheckStep.Storage);
+        var state = new StatusRecord(next, result, outcome.Error is null ? null : outcome.Step, unverified);
         return (result, connection.TryMove(from, state) ? state : null);
     }
 
@@ -158,9 +160,11 @@ internal sealed class ConnectionLifecycle(
         {
             outcome = await pending.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+#pragma warning disable CA1031 // A check ends in an exception only when the host stops: nothing is left to apply.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            return; // the host stopped
+            return;
         }
 
         Apply(connection, from, outcome, CheckKind.Startup, late: true);

@@ -197,7 +197,7 @@ internal sealed class OdibiStartupService(
         while (!cancellationToken.IsCancellationRequested)
         {
             var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _wake, wake); // before the scan: a failure after it wakes this wait
+            Interlocked.Exchange(ref _wake, wake); // a full fence before the scan: a failure the scan misses finds this and wakes it
             var now = time.GetTimestamp();
             foreach (var connection in connections)
             {
@@ -232,11 +232,21 @@ internal sealed class OdibiStartupService(
 
                 var batch = schedule.Where(s => s.Value.Due <= now).ToList();
                 var attempt = batch.Max(s => s.Value.Attempt);
-                await connections.RetryAsync([.. batch.Select(s => s.Key)], attempt, cancellationToken).ConfigureAwait(false);
-                now = time.GetTimestamp();
-                foreach (var (connection, (tried, _)) in batch)
+                HashSet<string> tried = [];
+                try
                 {
-                    schedule[connection] = Schedule(connection, tried + 1, now); // removed at the next scan if it is ready now
+                    var report = await connections.RetryAsync([.. batch.Select(s => s.Key)], attempt, cancellationToken).ConfigureAwait(false);
+                    tried = report.Results.Select(r => r.ConnectionName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                }
+                finally
+                {
+                    // Rescheduled whatever happened (removed at the next scan if it is ready now); the back-off grows only
+                    // for a connection that was tried, not one left to a check still running.
+                    now = time.GetTimestamp();
+                    foreach (var (connection, (previous, _)) in batch)
+                    {
+                        schedule[connection] = Schedule(connection, tried.Contains(connection.Name) ? previous + 1 : previous, now);
+                    }
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -104,9 +104,10 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
                 return current;
             }
 
-            return Use(async
+            var secret = async
                 ? await _connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
-                : _connection.GetStorageKey(cancellationToken));
+                : _connection.GetStorageKey(cancellationToken);
+            return Use(Latest(secret));
         }
 
         /// <summary>The identity platform refused <paramref name="refused"/>: reads the vault again unless backing off.</summary>
@@ -147,21 +148,26 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
                 return false;
             }
 
-            Use(value);
+            Use(Latest(value));
             return true;
         }
 
-        private Current Use(string secret)
+        /// <summary>The value just read, with its version when the cache still holds it as the latest.</summary>
+        private SecretValue Latest(string value) =>
+            _cache.PeekVersioned(_key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0);
+
+        private Current Use(SecretValue value)
         {
+            var secret = value.Value;
             lock (_lock)
             {
-                if (_current is { } current && current.Secret == secret)
+                if (_current is { } current && (current.Secret == secret || (value.Version != 0 && value.Version < current.Version)))
                 {
-                    return current;
+                    return current; // the same, or older than the one in use
                 }
 
                 var renewed = _current is not null;
-                _current = new Current(secret, _factory.Create(_connection, secret));
+                _current = new Current(secret, Math.Max(value.Version, _current?.Version ?? 0), _factory.Create(_connection, secret));
                 _refused.InUse(secret);
                 if (renewed)
                 {
@@ -173,9 +179,11 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
         }
 
         // A class, not a record: a record's ToString would print the secret.
-        private sealed class Current(string secret, TokenCredential credential)
+        private sealed class Current(string secret, long version, TokenCredential credential)
         {
             public string Secret => secret;
+
+            public long Version => version;
 
             public TokenCredential Credential => credential;
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Odibi.Extensions.Internal.KeyVault;
@@ -21,9 +22,11 @@ internal sealed class SecretCache : IDisposable
     private readonly VaultClients _clients;
     private readonly TimeProvider _time;
     private readonly TimeSpan _fetchTimeout;
+    private readonly ILogger _logger;
 
-    public SecretCache(VaultClients clients, IOptions<OdibiOptions> options, TimeProvider time)
+    public SecretCache(VaultClients clients, IOptions<OdibiOptions> options, TimeProvider time, ILogger<SecretCache>? logger = null)
     {
+        _logger = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _clients = clients;
         _time = time;
         _fetchTimeout = options.Value.Prefetch.FetchTimeout;
@@ -31,6 +34,24 @@ internal sealed class SecretCache : IDisposable
 
     /// <summary>Gets the cached value, or <see langword="null"/>.</summary>
     public string? Peek(SecretKey key) => _entries.TryGetValue(key, out var entry) ? entry.Value : null;
+
+    /// <summary>
+    /// Gets the value last read from the vault with its version (1 for the first value, one more for each new value),
+    /// or <see langword="null"/>: a consumer applies a value only if its version is newer than the one it holds, so
+    /// values read in quick succession never land out of order.
+    /// </summary>
+    public SecretValue? PeekVersioned(SecretKey key)
+    {
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+
+        lock (entry)
+        {
+            return entry.LastRead is { } value ? new SecretValue(value, entry.Version) : null;
+        }
+    }
 
     /// <summary>Returns the cached value, or joins (or starts) the fetch of it.</summary>
     public ValueTask<string> GetAsync(SecretKey key, CancellationToken cancellationToken)
@@ -43,8 +64,9 @@ internal sealed class SecretCache : IDisposable
 
     /// <summary>
     /// Returns the cached value, or joins (or starts) the fetch of it, blocking the calling thread: for the synchronous
-    /// Blob API. A fetch this call starts runs on this thread with the SDK's synchronous calls, so it needs no thread-pool
-    /// thread to finish (many synchronous callers on a cold cache cannot starve the pool waiting for their own reads).
+    /// Blob API. A fetch this call starts runs on this thread with the SDK's synchronous calls, so our code needs no
+    /// thread-pool thread to finish it (the .NET HTTP stack still opens new connections on the pool). Joining an
+    /// asynchronous fetch already under way (a background prefetch, a refresh) waits for work that runs on the pool.
     /// </summary>
     public string Get(SecretKey key, CancellationToken cancellationToken)
     {
@@ -68,12 +90,13 @@ internal sealed class SecretCache : IDisposable
         Fetch(key, _entries.GetOrAdd(key, static _ => new Entry()), refresh: true, staleValue).WaitAsync(cancellationToken);
 
     /// <summary>
-    /// Calls <paramref name="onChanged"/> with each new value of the secret, after it is cached and before the read's
-    /// callers hear of it: every consumer (a client's shared key, a SAS, an identity's client secret) signs with the
-    /// current value, however idle. Handlers must be quick and must not throw; they are called on the reading thread.
+    /// Calls <paramref name="onChanged"/> with each new value of the secret and its version, after it is cached and
+    /// before the read's callers hear of it: every consumer (a client's shared key, a SAS, an identity's client secret)
+    /// signs with the current value, however idle. Handlers must be quick; they are called on the reading thread, and
+    /// one that throws is logged and does not keep the value from the others.
     /// </summary>
     /// <returns>Ends the subscription when disposed.</returns>
-    public IDisposable Subscribe(SecretKey key, Action<string> onChanged)
+    public IDisposable Subscribe(SecretKey key, Action<SecretValue> onChanged)
     {
         var entry = _entries.GetOrAdd(key, static _ => new Entry());
         lock (entry)
@@ -104,7 +127,16 @@ internal sealed class SecretCache : IDisposable
 
     private static string Wait(Task<string> fetch, CancellationToken cancellationToken)
     {
-        fetch.Wait(cancellationToken); // completed already when this thread ran the read; else joins one under way
+        // Completed already when this thread ran the read; else this joins one under way (which may need a pool thread).
+        try
+        {
+            fetch.Wait(cancellationToken);
+        }
+        catch (AggregateException)
+        {
+            // Rethrown below as the read's own exception, as the asynchronous path throws it.
+        }
+
         return fetch.GetAwaiter().GetResult();
     }
 
@@ -143,10 +175,12 @@ internal sealed class SecretCache : IDisposable
         try
         {
             var value = await ReadAsync(key, queued, async).ConfigureAwait(false);
-            Action<string>[] changed;
+            Action<SecretValue>[] changed;
+            long version;
             lock (entry)
             {
                 changed = entry.LastRead == value ? [] : entry.Subscribers;
+                version = entry.LastRead == value ? entry.Version : ++entry.Version;
                 entry.Value = value;
                 entry.LastRead = value;
                 entry.InFlight = null;
@@ -156,7 +190,16 @@ internal sealed class SecretCache : IDisposable
 
             foreach (var onChanged in changed)
             {
-                onChanged(value);
+                try
+                {
+                    onChanged(new SecretValue(value, version));
+                }
+#pragma warning disable CA1031 // One consumer's failure (a credential it cannot build) must not fail the read for everyone.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Log.SecretConsumerFailed(_logger, key.Name, key.Vault, exception);
+                }
             }
 
             fetch.SetResult(value);
@@ -283,7 +326,7 @@ internal sealed class SecretCache : IDisposable
             ? TimeSpan.FromSeconds(seconds)
             : null;
 
-    private sealed class Subscription(Entry entry, Action<string> onChanged) : IDisposable
+    private sealed class Subscription(Entry entry, Action<SecretValue> onChanged) : IDisposable
     {
         public void Dispose()
         {
@@ -301,7 +344,10 @@ internal sealed class SecretCache : IDisposable
         /// <summary>Gets or sets the value last read from the vault (kept when <see cref="Value"/> is invalidated), to tell a change.</summary>
         public string? LastRead { get; set; }
 
-        public Action<string>[] Subscribers { get; set; } = [];
+        public Action<SecretValue>[] Subscribers { get; set; } = [];
+
+        /// <summary>Gets or sets the version of <see cref="LastRead"/>: one more for each new value.</summary>
+        public long Version { get; set; }
 
         public Task<string>? InFlight { get; set; }
 
@@ -312,4 +358,14 @@ internal sealed class SecretCache : IDisposable
 
         public int FailuresInARow { get; set; }
     }
+}
+
+/// <summary>A secret's value as last read from the vault, and its version (one more for each new value). Never printed.</summary>
+internal readonly struct SecretValue(string value, long version)
+{
+    public string Value => value;
+
+    public long Version => version;
+
+    public override string ToString() => $"version {version}"; // never the value
 }

@@ -52,7 +52,12 @@ internal sealed class SecretPrefetcher(
 
         var verify = kind == CheckKind.Probe || lifecycle.VerifyStorage;
         var from = connections.Select(c => c.State).ToList();
-        var checks = connections.Select(c => lifecycle.CheckAsync(c, kind, verify)).ToList();
+        var checks = connections.Select((c, i) => lifecycle.CheckAsync(c, kind, verify, from[i])).ToList();
+        foreach (var check in checks)
+        {
+            // A check this pass stops waiting for (its caller canceled) may still end in an error: observe it.
+            _ = check.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
 
         var results = new List<KeyVaultFetchResult>(connections.Count);
         for (var i = 0; i < connections.Count; i++)
@@ -80,9 +85,10 @@ internal sealed class SecretPrefetcher(
                 telemetry.RecordFetch(result);
             }
 
-            if (late)
+            if (late && state is not null)
             {
-                _ = lifecycle.CompleteLateAsync(connection, checks[i], state ?? connection.State); // its success still makes the connection ready
+                // Its success still makes the connection ready, if nothing newer moved it meanwhile (then that wins).
+                _ = lifecycle.CompleteLateAsync(connection, checks[i], state);
             }
         }
 

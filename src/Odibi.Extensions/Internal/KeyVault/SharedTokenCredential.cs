@@ -115,7 +115,9 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     {
         try
         {
-            var token = inner.GetToken(requestContext, CancellationToken.None);
+            // Bounded by FetchTimeout as the asynchronous acquisition's callers are (a credential that honours its token).
+            using var timeout = new CancellationTokenSource(fetchTimeout);
+            var token = inner.GetToken(requestContext, timeout.Token);
             lock (entry)
             {
                 entry.FailuresInARow = 0;
@@ -137,9 +139,16 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     private AccessToken Wait(Acquisition acquisition, CancellationToken cancellationToken)
     {
         var left = fetchTimeout - time.GetElapsedTime(acquisition.Started);
-        if (!acquisition.Token.Wait(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken))
+        try
         {
-            throw TimedOut();
+            if (!acquisition.Token.Wait(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken))
+            {
+                throw TimedOut();
+            }
+        }
+        catch (AggregateException)
+        {
+            // Rethrown below as the credential's own exception, as the asynchronous path throws it.
         }
 
         return acquisition.Token.GetAwaiter().GetResult();

@@ -8,6 +8,7 @@ namespace Odibi.Extensions.Internal.Storage;
 /// refuse to sign a SAS before the key has been read (<see cref="SasSigningGuard"/>), instead of signing with a
 /// placeholder. <see cref="BlobServiceClient.GenerateAccountSasUri(Azure.Storage.Sas.AccountSasBuilder)"/> cannot be
 /// guarded (the SDK does not let it be overridden): <see cref="CanGenerateAccountSasUri"/> says false until the key exists.
+/// Not guarded either: the clients of the Specialized extensions (block, append, page blobs), parent and snapshot clients.
 /// </summary>
 internal sealed class KeyVaultKeyedBlobServiceClient : BlobServiceClient
 {

@@ -27,6 +27,7 @@ internal sealed class RotatingStorageSecret
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private volatile string? _current;
+    private long _version; // of _current, as SecretCache counts them: an older value is never applied over a newer one
 
     public RotatingStorageSecret(AdlsConnection connection, SecretCache cache, StorageSharedKeyCredential sharedKey, TimeProvider time, ILogger logger)
         : this(connection, cache, time, logger)
@@ -77,7 +78,8 @@ internal sealed class RotatingStorageSecret
             value = _cache.Peek(_key) ?? fetched; // as stored (a SAS may keep its '?'), so it compares with the cache
         }
 
-        if (value != _current && !Apply(value) && _current is null)
+        var latest = _cache.PeekVersioned(_key);
+        if (value != _current && !Apply(latest?.Value == value ? latest.Value : new SecretValue(value, 0)) && _current is null)
         {
             throw BlobClientFactory.NotAnAccountKey(_connection, new FormatException("The account key is not base64."));
         }
@@ -135,7 +137,7 @@ internal sealed class RotatingStorageSecret
             return false;
         }
 
-        if (!Apply(value))
+        if (!Apply(_cache.PeekVersioned(_key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0)))
         {
             if (_refused.BackOff(refused))
             {
@@ -158,19 +160,22 @@ internal sealed class RotatingStorageSecret
     private void Follow()
     {
         _ = _cache.Subscribe(_key, value => Apply(value));
-        if (_cache.Peek(_key) is { } cached)
+        if (_cache.PeekVersioned(_key) is { } cached)
         {
             Apply(cached);
         }
     }
 
-    private bool Apply(string value)
+    /// <summary>Signs with <paramref name="secret"/> unless a newer value is already in use (version 0: unknown, applied if different).</summary>
+    /// <returns><see langword="false"/> when the value is not a key (the old one is kept).</returns>
+    private bool Apply(SecretValue secret)
     {
+        var value = secret.Value;
         lock (_lock)
         {
-            if (value == _current)
+            if (value == _current || (secret.Version != 0 && secret.Version < _version))
             {
-                return true;
+                return true; // the same, or older than what the client signs with: keep the newer
             }
 
             try
@@ -185,6 +190,7 @@ internal sealed class RotatingStorageSecret
             }
 
             _current = value;
+            _version = Math.Max(_version, secret.Version);
             _refused.InUse(value);
             return true;
         }

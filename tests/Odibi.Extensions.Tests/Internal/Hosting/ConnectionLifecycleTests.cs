@@ -136,6 +136,44 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         Assert.Equal([ConnectionStatus.Failed, ConnectionStatus.Ready], transitions);
     }
 
+    [SkippableFact]
+    public async Task Retry_AfterAFailedProbeAVaultFailureInBetween_StillChecksStorageBeforeReady()
+    {
+        var url = await Azurite.RequireAsync();
+        _server.Vault(_vault).SetSecret("lake-key", TestConfiguration.AzuriteKey);
+        var container = await Azurite.CreateContainerAsync(url);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = Azurite.Build(OdibiJson($"\"lake\": {Azurite.KeyVaultConnection(url, container, _vault, "lake-key")}"), _server, b =>
+            {
+                b.Services.AddSingleton<TimeProvider>(time);
+                b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true); // only the probe checks storage
+            });
+        var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
+        var service = host.Services.GetRequiredService<OdibiStartupService>();
+        await host.StartAsync();
+        var transitions = Record(lake);
+
+        await Azurite.Admin(url).DeleteBlobContainerAsync(container);
+        await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(); // Failed: storage
+        _server.Vault(_vault).InjectFault("lake-key", LocalKeyVaultFault.Status(403).Once()); // the first retry fails at the vault
+        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await WaitUntil(() => lake.LastResult?.Error?.Message.Contains("403", StringComparison.Ordinal) == true);
+        for (var retry = 2; retry <= 3 && lake.Status != ConnectionStatus.Ready; retry++)
+        {
+            await service.WhenRetryScheduled(retry).WaitAsync(Patience);
+            time.Advance(TimeSpan.FromSeconds(60)); // the vault answers now; the container is still missing
+        }
+
+        await service.WhenRetryScheduled(4).WaitAsync(Patience);
+        var beforeRecreate = lake.Status;
+        await host.StopAsync();
+
+        Assert.Equal(ConnectionStatus.Failed, beforeRecreate);
+        Assert.Equal([ConnectionStatus.Failed], transitions); // never Ready on a secret read alone
+        Assert.Contains("could not open container", lake.LastResult!.Error!.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task StartAsync_CredentialFailsForEightSecrets_AskedOnceAndEveryConnectionNamesIt()
     {

@@ -37,6 +37,29 @@ public sealed class SecretCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Subscribe_AConsumerThrows_TheReadAndTheOtherConsumersGetTheValue()
+    {
+        var vaultName = UniqueVaultName();
+        _server.Vault(vaultName).SetSecret("k", Secret);
+        await using var provider = Provider(vaultName, [("c", "k")], configure: b => b.Services.AddFakeLogging());
+        var collector = provider.GetFakeLogCollector();
+        var cache = provider.GetRequiredService<SecretCache>();
+        var key = new SecretKey(new Uri($"https://{vaultName}.vault.azure.net/"), "k", null);
+        var seen = new List<SecretValue>();
+        using var broken = cache.Subscribe(key, _ => throw new InvalidOperationException("a consumer's bug"));
+        using var good = cache.Subscribe(key, seen.Add);
+
+        var first = await cache.GetAsync(key, default);
+        _server.Vault(vaultName).SetSecret("k", "rotated");
+        var second = await cache.RefreshAsync(key, default);
+
+        Assert.Equal((Secret, "rotated"), (first, second));
+        Assert.Equal([(Secret, 1L), ("rotated", 2L)], seen.Select(v => (v.Value, v.Version)));
+        Assert.Equal(2, collector.GetSnapshot().Count(r => r.Id.Name == "SecretConsumerFailed"));
+        Assert.All(collector.GetSnapshot(), r => Assert.DoesNotContain(Secret, r.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GetAsync_ThrottledForever_FailsAtFetchTimeoutSayingThrottled()
     {
         var vaultName = UniqueVaultName();
