@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README is the test: packs Odibi.Extensions and Odibi.Extensions.Testing into a temporary feed, then follows
-# README.md's Install and Configure sections as a new user would — their commands, csproj lines, Program.cs and
-# appsettings.json are extracted from README.md (the blocks marked <!-- readme-check: ... -->), not copied here — and
-# runs the app: it must start with every connection ready. The real-Azure variant the README describes (without the
+# The README is the test: follows README.md's Install and Configure sections as a new user would — the pack command
+# (run in this repository), then the app's commands (run in a folder outside it), csproj lines, Program.cs and
+# appsettings.json, all extracted from README.md (the blocks marked <!-- readme-check: ... -->), not copied here — and
+# runs the app: it must start with every connection ready. Only isolation is added: a NuGet package folder of its own,
+# so a package of the same version from an earlier run is never used. The real-Azure variant the README describes (without the
 # Testing package and the local vault lines) is compiled too. Catches a missing dependency or step, a wrong target, an
 # internal type leaking into the public API, and a README that no longer works as written.
 set -euo pipefail
@@ -11,7 +12,6 @@ readme="$PWD/README.md"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-version="0.1.0-check.$(date +%s)"   # a new version each run, so no stale copy from the NuGet cache is used
 
 # The fenced block that follows the marker <!-- readme-check: NAME --> in README.md.
 block() {
@@ -21,35 +21,24 @@ block() {
     found == 2 && /^```/ { exit }
     found == 2 { print }' "$readme"
 }
-for name in commands csproj Program.cs appsettings.json; do
+for name in pack commands csproj Program.cs appsettings.json; do
   if [ -z "$(block "$name")" ]; then
     echo "README.md has no block marked <!-- readme-check: $name -->" >&2
     exit 1
   fi
 done
 
-for project in src/Odibi.Extensions src/Odibi.Extensions.Testing; do
-  dotnet pack "$project" -c Release -o "$work/feed" -p:Version="$version" --nologo -v quiet
-done
-ls "$work/feed"/Odibi.Extensions."$version".nupkg "$work/feed"/Odibi.Extensions.Testing."$version".nupkg >/dev/null
+echo "== README pack command (in this repository)"
+block pack | tee "$work/pack.sh"
+source "$work/pack.sh"
+[ -n "${ODIBI_FEED:-}" ] && ls "$ODIBI_FEED"/Odibi.Extensions.*.nupkg "$ODIBI_FEED"/Odibi.Extensions.Testing.*.nupkg >/dev/null
 
-cat > "$work/nuget.config" <<XML
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="local" value="$work/feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-</configuration>
-XML
-
-# The README's commands, as written; only the Odibi packages are pinned to the version just packed.
-block commands | sed -E "s/^(dotnet add package Odibi\.Extensions(\.Testing)?)( |$)/\1 --version $version\3/" > "$work/commands.sh"
-echo "== README commands"
-cat "$work/commands.sh"
-(cd "$work" && bash -euo pipefail commands.sh) >/dev/null
-app="$(find "$work" -mindepth 2 -maxdepth 2 -name '*.csproj' -not -path "$work/feed/*" | head -n 1)"
+echo "== README commands (outside this repository)"
+export NUGET_PACKAGES="$work/nuget-packages"   # the app's restore: no stale copy of the same version from the machine's cache
+block commands | tee "$work/commands.sh"
+mkdir -p "$work/app"
+(cd "$work/app" && bash -euo pipefail "$work/commands.sh") >/dev/null
+app="$(find "$work/app" -mindepth 2 -maxdepth 2 -name '*.csproj' | head -n 1)"
 [ -n "$app" ] || { echo "the README's commands created no project" >&2; exit 1; }
 dir="$(dirname "$app")"
 
