@@ -10,15 +10,7 @@ namespace Odibi.Extensions.Internal;
 /// </summary>
 internal static class OdibiConfigurationReader
 {
-    internal static readonly string[] ConnectionKeys =
-    [
-        nameof(AdlsConnectionOptions.Account), nameof(AdlsConnectionOptions.Container), nameof(AdlsConnectionOptions.PathPrefix),
-        nameof(AdlsConnectionOptions.AuthMode), nameof(AdlsConnectionOptions.AccountKey), nameof(AdlsConnectionOptions.SasToken),
-        nameof(AdlsConnectionOptions.KeyVaultName), nameof(AdlsConnectionOptions.SecretName), nameof(AdlsConnectionOptions.SecretVersion),
-        nameof(AdlsConnectionOptions.KeyVaultDnsSuffix), nameof(AdlsConnectionOptions.TenantId), nameof(AdlsConnectionOptions.ClientId),
-        nameof(AdlsConnectionOptions.ClientSecret), nameof(AdlsConnectionOptions.EndpointSuffix), nameof(AdlsConnectionOptions.BlobServiceUri),
-        nameof(AdlsConnectionOptions.Optional),
-    ];
+    internal static readonly string[] ConnectionKeys = [.. ConnectionSetting.All.Select(s => s.Name)];
 
     internal static readonly string[] PrefetchKeys =
     [
@@ -212,20 +204,13 @@ internal static class OdibiConfigurationReader
             RejectUnknown(section, path, ConnectionKeys, errors);
         }
 
-        connection.Account = Text(section, nameof(AdlsConnectionOptions.Account)) ?? connection.Account;
-        connection.Container = Text(section, nameof(AdlsConnectionOptions.Container)) ?? connection.Container;
-        connection.PathPrefix = Text(section, nameof(AdlsConnectionOptions.PathPrefix)) ?? connection.PathPrefix;
-        connection.AccountKey = Text(section, nameof(AdlsConnectionOptions.AccountKey)) ?? connection.AccountKey;
-        connection.SasToken = Text(section, nameof(AdlsConnectionOptions.SasToken)) ?? connection.SasToken;
-        connection.KeyVaultName = Text(section, nameof(AdlsConnectionOptions.KeyVaultName)) ?? connection.KeyVaultName;
-        connection.SecretName = Text(section, nameof(AdlsConnectionOptions.SecretName)) ?? connection.SecretName;
-        connection.SecretVersion = Text(section, nameof(AdlsConnectionOptions.SecretVersion)) ?? connection.SecretVersion;
-        connection.KeyVaultDnsSuffix = Text(section, nameof(AdlsConnectionOptions.KeyVaultDnsSuffix)) ?? connection.KeyVaultDnsSuffix;
-        connection.TenantId = Text(section, nameof(AdlsConnectionOptions.TenantId)) ?? connection.TenantId;
-        connection.ClientId = Text(section, nameof(AdlsConnectionOptions.ClientId)) ?? connection.ClientId;
-        connection.ClientSecret = Text(section, nameof(AdlsConnectionOptions.ClientSecret)) ?? connection.ClientSecret;
-        connection.EndpointSuffix = Text(section, nameof(AdlsConnectionOptions.EndpointSuffix)) ?? connection.EndpointSuffix;
-        connection.BlobServiceUri = Text(section, nameof(AdlsConnectionOptions.BlobServiceUri)) ?? connection.BlobServiceUri;
+        foreach (var setting in ConnectionSetting.All)
+        {
+            if (setting.Set is { } set && Text(section, setting.Name) is { } value)
+            {
+                set(connection, value);
+            }
+        }
 
         if (TryBool(section, path, nameof(AdlsConnectionOptions.Optional), errors) is { } optional)
         {

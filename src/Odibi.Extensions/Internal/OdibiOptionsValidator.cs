@@ -146,15 +146,20 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
                        "sent over https: use an https endpoint, or a key or SAS mode for a local emulator such as Azurite.");
         }
 
+        // A setting that does nothing in this mode is refused, with the fix: never silently ignored.
+        foreach (var setting in ConnectionSetting.All)
+        {
+            if (!setting.Modes.Contains(c.AuthMode) && setting.Get(c) is not null)
+            {
+                errors.Add($"{path}:{setting.Name} is not used with AuthMode {c.AuthMode}: {setting.Unused(c.AuthMode)}.");
+            }
+        }
+
         var usesVault = c.KeyVaultName is not null || c.SecretName is not null;
         switch (c.AuthMode)
         {
             case AdlsAuthMode.KeyVault:
                 RequireVault(c, path, "the account key", errors);
-                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "the key comes from Key Vault; remove AccountKey, or use AuthMode DirectKey for development", errors);
-                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
-                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
-                Forbid(c.TenantId, path, nameof(c.TenantId), c.AuthMode, "use AuthMode ServicePrincipal for a service principal", errors);
                 break;
 
             case AdlsAuthMode.DirectKey:
@@ -168,9 +173,6 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
                     errors.Add($"{path}:AccountKey is not a valid account key (not base64): copy key1 or key2 from the storage account's Access keys.");
                 }
 
-                ForbidVault(c, path, "DirectKey reads no secret from Key Vault; use AuthMode KeyVault to take the key from the vault", errors);
-                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
-                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
                 if (rejectDirectKey && environment?.IsProduction() == true)
                 {
                     errors.Add($"{path}:{Mode} DirectKey is rejected in Production (RejectDirectKeyInProduction is true): " +
@@ -201,8 +203,6 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
                     errors.Add($"{path}:SasToken is missing: AuthMode SasToken needs SasToken inline, or KeyVaultName and SecretName to read it from Key Vault.");
                 }
 
-                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a SAS connection carries no account key; use AuthMode DirectKey or KeyVault for keys", errors);
-                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
                 break;
 
             case AdlsAuthMode.ServicePrincipal:
@@ -234,16 +234,9 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
                     errors.Add($"{path}:ClientSecret is missing: AuthMode ServicePrincipal needs ClientSecret inline, or KeyVaultName and SecretName to read it from Key Vault.");
                 }
 
-                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a service principal connection carries no account key", errors);
-                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
                 break;
 
             case AdlsAuthMode.ManagedIdentity:
-                ForbidVault(c, path, "a managed identity needs no secret", errors);
-                Forbid(c.AccountKey, path, nameof(c.AccountKey), c.AuthMode, "a managed identity connection carries no account key", errors);
-                Forbid(c.SasToken, path, nameof(c.SasToken), c.AuthMode, "use AuthMode SasToken for a SAS token", errors);
-                Forbid(c.ClientSecret, path, nameof(c.ClientSecret), c.AuthMode, "use AuthMode ServicePrincipal for a client secret", errors);
-                Forbid(c.TenantId, path, nameof(c.TenantId), c.AuthMode, "use AuthMode ServicePrincipal for a service principal", errors);
                 break;
         }
 
@@ -292,21 +285,6 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
         if (c.SecretVersion is not null && !SecretVersionRegex().IsMatch(c.SecretVersion))
         {
             errors.Add($"{path}:SecretVersion '{c.SecretVersion}' is not a secret version: use the 32-character hexadecimal version id, or remove it for the current version.");
-        }
-    }
-
-    private static void ForbidVault(AdlsConnectionOptions c, string path, string reason, List<string> errors)
-    {
-        Forbid(c.KeyVaultName, path, nameof(c.KeyVaultName), c.AuthMode, reason, errors);
-        Forbid(c.SecretName, path, nameof(c.SecretName), c.AuthMode, reason, errors);
-        Forbid(c.SecretVersion, path, nameof(c.SecretVersion), c.AuthMode, reason, errors);
-    }
-
-    private static void Forbid(string? value, string path, string setting, AdlsAuthMode mode, string reason, List<string> errors)
-    {
-        if (value is not null)
-        {
-            errors.Add($"{path}:{setting} is not used with AuthMode {mode}: {reason}.");
         }
     }
 
