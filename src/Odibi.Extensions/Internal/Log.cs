@@ -101,6 +101,10 @@ internal static partial class Log
         Message = "A consumer of secret '{SecretName}' in {Vault} could not take its new value; the others did.")]
     public static partial void SecretConsumerFailed(ILogger logger, string secretName, Uri vault, Exception exception);
 
+    [LoggerMessage(EventId = 25, EventName = "IdentitySecretRenewFailed", Level = LogLevel.Warning,
+        Message = "The identity platform refused the client secret of connection '{Connection}', and reading it again from Key Vault failed: {ErrorType}: {ErrorMessage}")]
+    public static partial void IdentitySecretRenewFailed(ILogger logger, string connection, string errorType, string errorMessage);
+
     [LoggerMessage(EventId = 30, EventName = "ConnectionsConfigured", Level = LogLevel.Information,
         Message = "Odibi connections: {Names}. Resolve them by these names: IAdlsConnections[\"name\"] or [FromKeyedServices(\"name\")].")]
     public static partial void ConnectionsConfigured(ILogger logger, string names);

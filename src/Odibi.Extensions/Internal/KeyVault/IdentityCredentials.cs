@@ -119,37 +119,22 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
                 return true; // already renewed by another caller or a refresh
             }
 
-            if (_refused.IsBackingOff(refused))
+            if (await _refused.ReadAgainAsync(_cache, _key, refused, async, LogEpisode, cancellationToken).ConfigureAwait(false) is not { } renewed)
             {
-                return false;
+                return false; // the vault still holds the refused secret, or could not be read: the token error says why
             }
 
-            string value;
-            try
-            {
-                value = async
-                    ? await _cache.RefreshIfStaleAsync(_key, refused, cancellationToken).ConfigureAwait(false)
-                    : _cache.RefreshIfStale(_key, refused, cancellationToken);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                if (_refused.BackOff(refused))
-                {
-                    var error = SecretFailures.ForConnection(_connection, exception);
-                    Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
-                }
-
-                return false;
-            }
-
-            if (value == refused)
-            {
-                _refused.BackOff(refused); // the vault still holds the refused secret: the token error says why
-                return false;
-            }
-
-            Use(Latest(value));
+            Use(renewed);
             return true;
+        }
+
+        private void LogEpisode(Exception? readFailed)
+        {
+            if (readFailed is not null)
+            {
+                var error = SecretFailures.ForConnection(_connection, readFailed);
+                Log.IdentitySecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
+            }
         }
 
         /// <summary>The value just read, with its version when the cache still holds it as the latest.</summary>

@@ -47,6 +47,55 @@ internal sealed class RefusedSecret(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Reads the secret again because <paramref name="refused"/> was refused, unless backing off from it (joining a read
+    /// under way; the cached value stays if the read fails).
+    /// </summary>
+    /// <param name="cache">The cache to read through.</param>
+    /// <param name="key">The secret.</param>
+    /// <param name="refused">The value that was refused.</param>
+    /// <param name="async">Whether to read asynchronously; a synchronous read runs on this thread.</param>
+    /// <param name="newEpisode">Called once per episode, to log it: with the read's error, or <see langword="null"/> when the vault still holds the refused value.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The new value with its version, or <see langword="null"/> when there is none to try (the back-off then starts or grows).</returns>
+    public async ValueTask<SecretValue?> ReadAgainAsync(
+        SecretCache cache, SecretKey key, string refused, bool async, Action<Exception?> newEpisode, CancellationToken cancellationToken)
+    {
+        if (IsBackingOff(refused))
+        {
+            return null;
+        }
+
+        string value;
+        try
+        {
+            value = async
+                ? await cache.RefreshIfStaleAsync(key, refused, cancellationToken).ConfigureAwait(false)
+                : cache.RefreshIfStale(key, refused, cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (BackOff(refused))
+            {
+                newEpisode(exception);
+            }
+
+            return null;
+        }
+
+        if (value == refused)
+        {
+            if (BackOff(refused))
+            {
+                newEpisode(null);
+            }
+
+            return null;
+        }
+
+        return cache.PeekVersioned(key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0);
+    }
+
     /// <summary>A value is in use: if it is not the refused one, the episode is over.</summary>
     public void InUse(string value)
     {

@@ -100,44 +100,12 @@ internal sealed class RotatingStorageSecret
             return true; // another request already renewed it
         }
 
-        if (_refused.IsBackingOff(refused))
+        if (await _refused.ReadAgainAsync(_cache, _key, refused, async, LogEpisode, cancellationToken).ConfigureAwait(false) is not { } renewed)
         {
             return false;
         }
 
-        string value;
-        try
-        {
-            value = async
-                ? await _cache.RefreshIfStaleAsync(_key, refused, cancellationToken).ConfigureAwait(false)
-                : _cache.RefreshIfStale(_key, refused, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception exception)
-        {
-            if (_refused.BackOff(refused))
-            {
-                var error = SecretFailures.ForConnection(_connection, exception);
-                Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
-            }
-
-            return false;
-        }
-
-        if (value == refused)
-        {
-            if (_refused.BackOff(refused))
-            {
-                Log.StorageSecretStillRefused(_logger, _connection.Name, _connection.Account, _connection.SecretName!, _connection.KeyVaultUri!);
-            }
-
-            return false;
-        }
-
-        if (!Apply(_cache.PeekVersioned(_key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0)))
+        if (!Apply(renewed))
         {
             if (_refused.BackOff(refused))
             {
@@ -150,6 +118,18 @@ internal sealed class RotatingStorageSecret
 
         Log.StorageSecretRenewed(_logger, _connection.Name, _connection.SecretName!);
         return true;
+    }
+
+    private void LogEpisode(Exception? readFailed)
+    {
+        if (readFailed is null)
+        {
+            Log.StorageSecretStillRefused(_logger, _connection.Name, _connection.Account, _connection.SecretName!, _connection.KeyVaultUri!);
+            return;
+        }
+
+        var error = SecretFailures.ForConnection(_connection, readFailed);
+        Log.StorageSecretRenewFailed(_logger, _connection.Name, OdibiTelemetry.ErrorType(error), error.Message);
     }
 
     /// <summary>
