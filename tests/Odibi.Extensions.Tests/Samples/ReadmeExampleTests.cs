@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Odibi.Extensions.Testing;
 
 namespace Odibi.Extensions.Tests.Samples;
@@ -16,6 +17,7 @@ public sealed class ReadmeExampleTests
         vault.Vault("my-production-kv").SetSecret("bronze-storage-key", "dGVzdC1rZXk=");
 
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders(); // not in the README: a passing test prints nothing
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Odibi:Connections:bronze:Account"] = "dlsbronzeprod001",

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using Odibi.Extensions.Tests.Testing;
 
 namespace Odibi.Extensions.Tests.Samples;
@@ -14,7 +15,7 @@ public sealed class WebApiTests
     [Fact]
     public async Task HealthReady_AllConnectionsReady_HealthyJsonPerConnection()
     {
-        await using var app = new WebApplicationFactory<Program>();
+        await using var app = Quiet(new WebApplicationFactory<Program>());
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync("/health/ready");
@@ -30,7 +31,7 @@ public sealed class WebApiTests
     [Fact]
     public async Task HealthReady_ProductionEnvironment_StillTheLocalVault()
     {
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        await using var app = Quiet(new WebApplicationFactory<Program>()).WithWebHostBuilder(b => b.UseEnvironment("Production"));
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync("/health/ready");
@@ -42,7 +43,7 @@ public sealed class WebApiTests
     [Fact]
     public async Task HealthReady_OptionalConnectionFailed_DegradedJsonWithError()
     {
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("LocalKeyVault:Fail", "partner"));
+        await using var app = Quiet(new WebApplicationFactory<Program>()).WithWebHostBuilder(b => b.UseSetting("LocalKeyVault:Fail", "partner"));
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync("/health/ready");
@@ -58,7 +59,7 @@ public sealed class WebApiTests
     [Fact]
     public async Task HealthReady_RequiredConnectionFailedUnderDegrade_ServiceUnavailable()
     {
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+        await using var app = Quiet(new WebApplicationFactory<Program>()).WithWebHostBuilder(b => b
             .UseSetting("LocalKeyVault:Fail", "silver")
             .UseSetting("Odibi:Prefetch:Policy", "Degrade"));
         using var client = app.CreateClient();
@@ -73,7 +74,7 @@ public sealed class WebApiTests
     [Fact]
     public async Task Connections_ListsNamesAccountsUrisAndStatusWithoutSecrets()
     {
-        await using var app = new WebApplicationFactory<Program>();
+        await using var app = Quiet(new WebApplicationFactory<Program>());
         using var client = app.CreateClient();
 
         var body = await client.GetStringAsync("/connections");
@@ -85,4 +86,8 @@ public sealed class WebApiTests
         Assert.DoesNotContain("sig=", body, StringComparison.Ordinal);
         Assert.DoesNotContain("key\":", body, StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>The app with its console logging off: a passing test prints nothing.</summary>
+    private static WebApplicationFactory<Program> Quiet(WebApplicationFactory<Program> app) =>
+        app.WithWebHostBuilder(b => b.ConfigureLogging(logging => logging.ClearProviders()));
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
@@ -81,6 +82,7 @@ public sealed class LocalKeyVaultOdibiBuilderExtensionsTests : IAsyncLifetime
     private static IHost BuildWithout(string json, Action<IOdibiConnectionsBuilder> configure)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders(); // a passing test prints nothing
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
         configure(builder.Services.AddOdibiConnections());
         return builder.Build();

@@ -88,6 +88,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders(); // a passing test prints nothing
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"))));
         if (!odibiFirst)
         {
