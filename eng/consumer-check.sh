@@ -4,7 +4,7 @@
 # appsettings.json, all extracted from README.md (the blocks marked <!-- readme-check: ... -->), not copied here — and
 # runs the app: it must start with every connection ready. Only isolation is added: a NuGet package folder of its own,
 # so a package of the same version from an earlier run is never used. The real-Azure variant the README describes (without the
-# Testing package and the local vault lines) is compiled too. Catches a missing dependency or step, a wrong target, an
+# Testing package and the local vault lines) is compiled too, and so is the minimal API block, as a new web app. Catches a missing dependency or step, a wrong target, an
 # internal type leaking into the public API, and a README that no longer works as written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ block() {
     found == 2 && /^```/ { exit }
     found == 2 { print }' "$readme"
 }
-for name in pack commands csproj Program.cs appsettings.json; do
+for name in pack commands csproj Program.cs appsettings.json webapi; do
   if [ -z "$(block "$name")" ]; then
     echo "README.md has no block marked <!-- readme-check: $name -->" >&2
     exit 1
@@ -60,3 +60,15 @@ echo "== README app against real Azure (compiled only)"
 (cd "$dir" && dotnet remove package Odibi.Extensions.Testing >/dev/null)
 sed -i -e 's/\.UseLocalKeyVault(vault)//' -e '/^using Odibi.Extensions.Testing;$/d' -e '/\bvault\b/d' "$dir/Program.cs"
 (cd "$dir" && dotnet build --nologo -v quiet -warnaserror)
+
+echo "== README minimal API (a new web app, compiled)"
+mkdir -p "$work/web"
+(
+  cd "$work/web"
+  dotnet new web -o MyApi >/dev/null && cd MyApi
+  dotnet new nugetconfig >/dev/null
+  dotnet nuget add source "$ODIBI_FEED" --name odibi-local >/dev/null
+  dotnet add package Odibi.Extensions >/dev/null
+  block webapi > Program.cs
+  dotnet build --nologo -v quiet -warnaserror
+)
