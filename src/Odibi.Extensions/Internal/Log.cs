@@ -105,6 +105,10 @@ internal static partial class Log
         Message = "The identity platform refused the client secret of connection '{Connection}', and reading it again from Key Vault failed: {ErrorType}: {ErrorMessage}")]
     public static partial void IdentitySecretRenewFailed(ILogger logger, string connection, string errorType, string errorMessage);
 
+    [LoggerMessage(EventId = 26, EventName = "RetryWaiting", Level = LogLevel.Debug,
+        Message = "{Count} failed connection(s); the next retry is due in {DelayMs:F0} ms.")]
+    public static partial void RetryWaiting(ILogger logger, int count, double delayMs);
+
     [LoggerMessage(EventId = 30, EventName = "ConnectionsConfigured", Level = LogLevel.Information,
         Message = "Odibi connections: {Names}. Resolve them by these names: IAdlsConnections[\"name\"] or [FromKeyedServices(\"name\")].")]
     public static partial void ConnectionsConfigured(ILogger logger, string names);

@@ -7,33 +7,6 @@ using static Odibi.Extensions.AdlsConnection;
 
 namespace Odibi.Extensions.Internal.Hosting;
 
-/// <summary>What started a check of a connection.</summary>
-internal enum CheckKind
-{
-    /// <summary>The startup prefetch, or a call of <see cref="IAdlsConnections.PrefetchAsync"/>: cached secrets are used.</summary>
-    Startup,
-
-    /// <summary>A background retry of a failed connection: the secret is read from the vault again.</summary>
-    Retry,
-
-    /// <summary>The background refresh of a ready connection: the secret is read again; a failed read keeps the last good value.</summary>
-    Refresh,
-
-    /// <summary>A health probe of a ready connection: cached secret and token, the storage check always.</summary>
-    Probe,
-}
-
-/// <summary>The step of a check that failed.</summary>
-internal enum CheckStep
-{
-    Secret,
-    Token,
-    Storage,
-}
-
-/// <summary>The outcome of one check: <see cref="Error"/> is <see langword="null"/> when every step passed.</summary>
-internal sealed record CheckOutcome(Exception? Error, TimeSpan Duration, CheckStep Step);
-
 /// <summary>
 /// One lifecycle for every connection, for the life of the process: secret (when it comes from Key Vault) → identity
 /// token (for <see cref="AdlsAuthMode.ServicePrincipal"/> and <see cref="AdlsAuthMode.ManagedIdentity"/>) → storage check

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -31,12 +30,10 @@ internal sealed class OdibiStartupService(
 
     // Canceled by StopAsync or Dispose; never disposed (it has no timer): hosts may stop a service after disposing the container.
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<int, TaskCompletionSource> _retriesScheduled = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _background = Task.CompletedTask;
     private Task _refresh = Task.CompletedTask;
     private Task _retry = Task.CompletedTask;
-    private int _retryWaitsStarted;
 
     /// <summary>Gets a value indicating whether a background prefetch is still running.</summary>
     public bool BackgroundPrefetchRunning => !_background.IsCompleted;
@@ -47,23 +44,6 @@ internal sealed class OdibiStartupService(
         await _background.ConfigureAwait(false);
         await _refresh.ConfigureAwait(false);
         await _retry.ConfigureAwait(false);
-    }
-
-    /// <summary>Gets a task that completes once the <paramref name="count"/>th retry wait (from 1) has started.</summary>
-    internal Task WhenRetryScheduled(int count)
-    {
-        if (Volatile.Read(ref _retryWaitsStarted) >= count)
-        {
-            return Task.CompletedTask;
-        }
-
-        var scheduled = _retriesScheduled.GetOrAdd(count, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (Volatile.Read(ref _retryWaitsStarted) >= count)
-        {
-            scheduled.TrySetResult(); // scheduled while this was being added
-        }
-
-        return scheduled.Task;
     }
 
     public async Task StartingAsync(CancellationToken cancellationToken)
@@ -223,8 +203,9 @@ internal sealed class OdibiStartupService(
                 if (due > now)
                 {
                     using var woken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    var delay = Task.Delay(time.GetElapsedTime(now, due), time, woken.Token);
-                    NoteRetryWaitStarted();
+                    var wait = time.GetElapsedTime(now, due);
+                    var delay = Task.Delay(wait, time, woken.Token);
+                    Log.RetryWaiting(logger, schedule.Count, wait.TotalMilliseconds); // after the timer exists: whoever reads it can move the clock
                     await Task.WhenAny(delay, wake.Task).ConfigureAwait(false);
                     await woken.CancelAsync().ConfigureAwait(false); // woken early: the delay's timer goes now, not when it was due
                     continue;
@@ -266,15 +247,6 @@ internal sealed class OdibiStartupService(
         var wait = RetryDelay(attempt);
         Log.ConnectionRetryScheduled(logger, connection.Name, wait.TotalMilliseconds, attempt);
         return (attempt, time.AddToTimestamp(now, wait));
-    }
-
-    private void NoteRetryWaitStarted()
-    {
-        var count = Interlocked.Increment(ref _retryWaitsStarted);
-        if (_retriesScheduled.TryRemove(count, out var scheduled))
-        {
-            scheduled.TrySetResult();
-        }
     }
 
     /// <summary>The wait before retry <paramref name="attempt"/>: exponential from 1 s, capped at 5 minutes, jittered to 50-100 %.</summary>

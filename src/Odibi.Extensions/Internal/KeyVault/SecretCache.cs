@@ -359,13 +359,3 @@ internal sealed class SecretCache : IDisposable
         public int FailuresInARow { get; set; }
     }
 }
-
-/// <summary>A secret's value as last read from the vault, and its version (one more for each new value). Never printed.</summary>
-internal readonly struct SecretValue(string value, long version)
-{
-    public string Value => value;
-
-    public long Version => version;
-
-    public override string ToString() => $"version {version}"; // never the value
-}

@@ -50,16 +50,15 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         var transitions = Record(lake);
 
         await host.StartAsync();
-        var service = host.Services.GetRequiredService<OdibiStartupService>();
         for (var retry = 1; retry <= 3; retry++)
         {
             var reads = _server.Vault(_vault).SecretRequestCount;
-            await service.WhenRetryScheduled(retry).WaitAsync(Patience);
+            await RetryWaits.StartedAsync(host.Services, retry);
             time.Advance(TimeSpan.FromSeconds(1 << (retry - 1))); // each retry comes within 1 s, 2 s, 4 s (jittered down)
             await WaitUntil(() => _server.Vault(_vault).SecretRequestCount > reads); // the retry read the vault, not a cached failure
         }
 
-        await service.WhenRetryScheduled(4).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 4);
         await host.StopAsync();
 
         Assert.Equal([ConnectionStatus.Failed], transitions); // never Ready in between
@@ -111,16 +110,15 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
             });
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         var health = host.Services.GetRequiredService<HealthCheckService>();
-        var service = host.Services.GetRequiredService<OdibiStartupService>();
         await host.StartAsync();
         var transitions = Record(lake);
 
         await Azurite.Admin(url).DeleteBlobContainerAsync(container);
         var broken = await health.CheckHealthAsync();
         var statusAfterProbe = lake.Status;
-        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 1);
         time.Advance(TimeSpan.FromSeconds(1)); // a retry while the container is still missing: it checks storage, so it stays Failed
-        await service.WhenRetryScheduled(2).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 2);
         var afterFirstRetry = lake.Status;
         await Azurite.Admin(url).CreateBlobContainerAsync(container);
         time.Advance(TimeSpan.FromSeconds(2));
@@ -149,23 +147,22 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
                 b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true); // only the probe checks storage
             });
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
-        var service = host.Services.GetRequiredService<OdibiStartupService>();
         await host.StartAsync();
         var transitions = Record(lake);
 
         await Azurite.Admin(url).DeleteBlobContainerAsync(container);
         await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(); // Failed: storage
         _server.Vault(_vault).InjectFault("lake-key", LocalKeyVaultFault.Status(403).Once()); // the first retry fails at the vault
-        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 1);
         time.Advance(TimeSpan.FromSeconds(1));
         await WaitUntil(() => lake.LastResult?.Error?.Message.Contains("403", StringComparison.Ordinal) == true);
         for (var retry = 2; retry <= 3 && lake.Status != ConnectionStatus.Ready; retry++)
         {
-            await service.WhenRetryScheduled(retry).WaitAsync(Patience);
+            await RetryWaits.StartedAsync(host.Services, retry);
             time.Advance(TimeSpan.FromSeconds(60)); // the vault answers now; the container is still missing
         }
 
-        await service.WhenRetryScheduled(4).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 4);
         var beforeRecreate = lake.Status;
         await host.StopAsync();
 
@@ -223,10 +220,9 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         var ready = Reaches(bronze, ConnectionStatus.Ready);
 
         await host.StartAsync();
-        var service = host.Services.GetRequiredService<OdibiStartupService>();
-        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 1);
         time.Advance(TimeSpan.FromSeconds(1));
-        await service.WhenRetryScheduled(2).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 2);
         time.Advance(TimeSpan.FromSeconds(2));
         await ready.WaitAsync(Patience);
         await host.StopAsync();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Testing;
+using Odibi.Extensions.Tests.Infrastructure;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Hosting;
@@ -225,10 +226,9 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
 
         await host.StartAsync();
         await failed.WaitAsync(Patience);
-        var service = host.Services.GetRequiredService<OdibiStartupService>();
-        await service.WhenRetryScheduled(1).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 1);
         time.Advance(TimeSpan.FromSeconds(1)); // the first retry comes within 1 s (jittered); it is refused again
-        await service.WhenRetryScheduled(2).WaitAsync(Patience);
+        await RetryWaits.StartedAsync(host.Services, 2);
         time.Advance(TimeSpan.FromSeconds(2)); // the second within 2 s; the vault answers now
         await ready.WaitAsync(Patience);
         await host.StopAsync();
