@@ -297,6 +297,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
                 ready.TrySetResult();
             }
         };
+        await RetryWaits.StartedAsync(host.Services, 1); // the retry's timer exists: moving the clock fires it
         time.Advance(TimeSpan.FromSeconds(1)); // the failure's back-off ends, and the background retry (within 1 s) is due
         var key = await connection.GetStorageKeyAsync();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(20)); // the retry, not the read, makes it ready
