@@ -123,9 +123,8 @@ public sealed class AdlsConnection
     /// </summary>
     public KeyVaultFetchResult? LastResult => Volatile.Read(ref _status).Result;
 
-    internal Exception? LastError => Volatile.Read(ref _status).Error;
-
-    internal TimeSpan? LastDuration => Volatile.Read(ref _status).Duration;
+    /// <summary>Gets the secret given in configuration (DirectKey's key, an inline SAS or client secret), or <see langword="null"/>.</summary>
+    internal string? InlineSecret => _inlineSecret;
 
     /// <summary>Gets the <c>abfss://</c> URI of a path in the connection's container, under its <see cref="PathPrefix"/>.</summary>
     /// <param name="path">A path relative to the prefix; a leading <c>/</c> is ignored. Empty gives the prefix folder itself, ending in <c>/</c>.</param>
@@ -147,7 +146,14 @@ public sealed class AdlsConnection
     /// <exception cref="InvalidOperationException">The connection uses <see cref="AdlsAuthMode.ManagedIdentity"/> and has no secret.</exception>
     /// <exception cref="Azure.RequestFailedException">Key Vault refused the request.</exception>
     /// <exception cref="TimeoutException">Key Vault did not answer within <c>Odibi:Prefetch:FetchTimeout</c>.</exception>
-    public ValueTask<string> GetStorageKeyAsync(CancellationToken cancellationToken = default)
+    public ValueTask<string> GetStorageKeyAsync(CancellationToken cancellationToken = default) =>
+        ReadStorageKeyAsync(async: true, cancellationToken);
+
+    /// <summary>The synchronous form of <see cref="GetStorageKeyAsync"/>, for the synchronous Blob API: a read it starts runs on the calling thread.</summary>
+    internal string GetStorageKey(CancellationToken cancellationToken) =>
+        ReadStorageKeyAsync(async: false, cancellationToken).GetAwaiter().GetResult(); // completes on this thread
+
+    private ValueTask<string> ReadStorageKeyAsync(bool async, CancellationToken cancellationToken)
     {
         if (_inlineSecret is not null)
         {
@@ -160,24 +166,7 @@ public sealed class AdlsConnection
                 $"Connection '{Name}' uses AuthMode {AuthMode} and has no stored secret: authenticate with its identity (CreateBlobServiceClientAsync) instead.");
         }
 
-        return _secrets.GetSecretAsync(this, cancellationToken);
-    }
-
-    /// <summary>The synchronous form of <see cref="GetStorageKeyAsync"/>, for the synchronous Blob API: a read it starts runs on the calling thread.</summary>
-    internal string GetStorageKey(CancellationToken cancellationToken)
-    {
-        if (_inlineSecret is not null)
-        {
-            return _inlineSecret;
-        }
-
-        if (!HasKeyVaultSecret)
-        {
-            throw new InvalidOperationException(
-                $"Connection '{Name}' uses AuthMode {AuthMode} and has no stored secret: authenticate with its identity (CreateBlobServiceClientAsync) instead.");
-        }
-
-        return _secrets.GetSecret(this, cancellationToken);
+        return _secrets.GetSecretAsync(this, async, cancellationToken);
     }
 
     /// <summary>

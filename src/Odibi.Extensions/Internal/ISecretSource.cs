@@ -3,8 +3,6 @@ namespace Odibi.Extensions.Internal;
 /// <summary>Supplies the Key Vault secret of a connection.</summary>
 internal interface ISecretSource
 {
-    ValueTask<string> GetSecretAsync(AdlsConnection connection, CancellationToken cancellationToken);
-
-    /// <summary>The synchronous form, for the synchronous Blob API: a read it starts runs on the calling thread.</summary>
-    string GetSecret(AdlsConnection connection, CancellationToken cancellationToken);
+    /// <summary>Gets the secret; with <paramref name="async"/> false (the synchronous Blob API) a read it starts runs on the calling thread and completes there.</summary>
+    ValueTask<string> GetSecretAsync(AdlsConnection connection, bool async, CancellationToken cancellationToken);
 }

@@ -235,9 +235,6 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
                 }
 
                 break;
-
-            case AdlsAuthMode.ManagedIdentity:
-                break;
         }
 
         if (c.ClientId is not null && !Guid.TryParse(c.ClientId, out _))

@@ -41,7 +41,7 @@ internal sealed class ConnectionLifecycle(
     /// <summary>Ends the checks under way and refuses new ones: the host is stopping.</summary>
     public void Stop() => _stopping.Cancel();
 
-    public void Dispose() => _stopping.Cancel();
+    public void Dispose() => Stop();
 
     /// <summary>
     /// Runs the steps for <paramref name="connection"/>. Each step is bounded by <see cref="PrefetchOptions.FetchTimeout"/>;

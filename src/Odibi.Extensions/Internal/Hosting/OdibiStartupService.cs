@@ -71,7 +71,7 @@ internal sealed class OdibiStartupService(
 
         if (!connections.NeedsPrefetch)
         {
-            _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
+            StartRetryLoop();
             return;
         }
 
@@ -82,7 +82,7 @@ internal sealed class OdibiStartupService(
         if (prefetch.Policy == PrefetchPolicy.Background)
         {
             _background = Task.Run(() => BackgroundPrefetchAsync(_stopping.Token), CancellationToken.None);
-            _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
+            StartRetryLoop();
             return;
         }
 
@@ -94,7 +94,7 @@ internal sealed class OdibiStartupService(
             throw new OdibiPrefetchException(report);
         }
 
-        _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
+        StartRetryLoop();
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -141,6 +141,8 @@ internal sealed class OdibiStartupService(
         _stopping.Cancel();
         lifecycle.Stop();
     }
+
+    private void StartRetryLoop() => _retry = Task.Run(() => RetryLoopAsync(_stopping.Token), CancellationToken.None);
 
     private void OnStatusChanged(object? sender, ConnectionStatusChangedEventArgs change)
     {

@@ -31,14 +31,7 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             return new RotatingIdentity(connection, factory, cache, new RefusedSecret(time), logger);
         }
 
-        string? clientSecret = null;
-        if (connection.AuthMode == AdlsAuthMode.ServicePrincipal)
-        {
-            var inline = connection.GetStorageKeyAsync();
-            clientSecret = inline.IsCompletedSuccessfully ? inline.Result : throw new InvalidOperationException($"Connection '{connection.Name}' has no inline client secret.");
-        }
-
-        return factory.Create(connection, clientSecret);
+        return factory.Create(connection, connection.InlineSecret); // a service principal's inline client secret; none for a managed identity
     }
 
     /// <summary>A service principal's credential built from the current value of its Key Vault client secret.</summary>
@@ -64,11 +57,8 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             _ = cache.Subscribe(_key, value => Use(value)); // lives as long as the cache, as this credential does
         }
 
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            var token = GetTokenAsync(requestContext, async: false, cancellationToken); // completes on this thread
-            return token.IsCompleted ? token.Result : token.AsTask().GetAwaiter().GetResult();
-        }
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, async: false, cancellationToken).GetAwaiter().GetResult(); // completes on this thread
 
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             GetTokenAsync(requestContext, async: true, cancellationToken);
@@ -78,9 +68,7 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             var current = await CurrentAsync(async, cancellationToken).ConfigureAwait(false);
             try
             {
-                return async
-                    ? await current.Credential.GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false)
-                    : current.Credential.GetToken(requestContext, cancellationToken);
+                return await AskAsync(current).ConfigureAwait(false);
             }
             catch (AuthenticationFailedException refused) when (!cancellationToken.IsCancellationRequested)
             {
@@ -91,10 +79,11 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
                 }
             }
 
-            current = Volatile.Read(ref _current)!;
-            return async
-                ? await current.Credential.GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false)
-                : current.Credential.GetToken(requestContext, cancellationToken);
+            return await AskAsync(Volatile.Read(ref _current)!).ConfigureAwait(false);
+
+            ValueTask<AccessToken> AskAsync(Current credential) => async
+                ? credential.Credential.GetTokenAsync(requestContext, cancellationToken)
+                : ValueTask.FromResult(credential.Credential.GetToken(requestContext, cancellationToken));
         }
 
         private async ValueTask<Current> CurrentAsync(bool async, CancellationToken cancellationToken)
@@ -107,7 +96,7 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             var secret = async
                 ? await _connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
                 : _connection.GetStorageKey(cancellationToken);
-            return Use(Latest(secret));
+            return Use(_cache.Versioned(_key, secret));
         }
 
         /// <summary>The identity platform refused <paramref name="refused"/>: reads the vault again unless backing off.</summary>
@@ -137,16 +126,12 @@ internal sealed class IdentityCredentials(StorageCredentialFactory factory, Secr
             }
         }
 
-        /// <summary>The value just read, with its version when the cache still holds it as the latest.</summary>
-        private SecretValue Latest(string value) =>
-            _cache.PeekVersioned(_key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0);
-
         private Current Use(SecretValue value)
         {
             var secret = value.Value;
             lock (_lock)
             {
-                if (_current is { } current && (current.Secret == secret || (value.Version != 0 && value.Version < current.Version)))
+                if (_current is { } current && (current.Secret == secret || value.IsOlderThan(current.Version)))
                 {
                     return current; // the same, or older than the one in use
                 }

@@ -6,31 +6,13 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// </summary>
 internal sealed class KeyVaultSecretSource(SecretCache cache) : ISecretSource
 {
-    public async ValueTask<string> GetSecretAsync(AdlsConnection connection, CancellationToken cancellationToken)
+    public async ValueTask<string> GetSecretAsync(AdlsConnection connection, bool async, CancellationToken cancellationToken)
     {
+        var key = SecretKey.For(connection);
         string value;
         try
         {
-            value = await cache.GetAsync(SecretKey.For(connection), cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception exception)
-        {
-            throw SecretFailures.ForConnection(connection, exception);
-        }
-
-        return connection.AuthMode == AdlsAuthMode.SasToken ? value.TrimStart('?') : value;
-    }
-
-    public string GetSecret(AdlsConnection connection, CancellationToken cancellationToken)
-    {
-        string value;
-        try
-        {
-            value = cache.Get(SecretKey.For(connection), cancellationToken);
+            value = async ? await cache.GetAsync(key, cancellationToken).ConfigureAwait(false) : cache.Get(key, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

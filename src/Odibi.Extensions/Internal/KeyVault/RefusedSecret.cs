@@ -93,7 +93,7 @@ internal sealed class RefusedSecret(TimeProvider time)
             return null;
         }
 
-        return cache.PeekVersioned(key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0);
+        return cache.Versioned(key, value);
     }
 
     /// <summary>A value is in use: if it is not the refused one, the episode is over.</summary>

@@ -32,15 +32,12 @@ internal sealed class SecretCache : IDisposable
         _fetchTimeout = options.Value.Prefetch.FetchTimeout;
     }
 
-    /// <summary>Gets the cached value, or <see langword="null"/>.</summary>
-    public string? Peek(SecretKey key) => _entries.TryGetValue(key, out var entry) ? entry.Value : null;
-
     /// <summary>
-    /// Gets the value last read from the vault with its version (1 for the first value, one more for each new value),
-    /// or <see langword="null"/>: a consumer applies a value only if its version is newer than the one it holds, so
-    /// values read in quick succession never land out of order.
+    /// Gets the cached value with its version (1 for the first value, one more for each new value), or
+    /// <see langword="null"/>: a consumer applies a value only if its version is newer than the one it holds, so values
+    /// read in quick succession never land out of order.
     /// </summary>
-    public SecretValue? PeekVersioned(SecretKey key)
+    public SecretValue? Peek(SecretKey key)
     {
         if (!_entries.TryGetValue(key, out var entry))
         {
@@ -49,9 +46,13 @@ internal sealed class SecretCache : IDisposable
 
         lock (entry)
         {
-            return entry.LastRead is { } value ? new SecretValue(value, entry.Version) : null;
+            return entry.Value is { } value ? new SecretValue(value, entry.Version) : null;
         }
     }
+
+    /// <summary><paramref name="value"/>, just read, with its version if the cache still holds it; version 0 (unknown) otherwise.</summary>
+    public SecretValue Versioned(SecretKey key, string value) =>
+        Peek(key) is { } latest && latest.Value == value ? latest : new SecretValue(value, 0);
 
     /// <summary>Returns the cached value, or joins (or starts) the fetch of it.</summary>
     public ValueTask<string> GetAsync(SecretKey key, CancellationToken cancellationToken)
@@ -105,21 +106,6 @@ internal sealed class SecretCache : IDisposable
         }
 
         return new Subscription(entry, onChanged);
-    }
-
-    /// <summary>Drops the cached value if it is still <paramref name="staleValue"/>, so the next call reads the vault.</summary>
-    public void Invalidate(SecretKey key, string staleValue)
-    {
-        if (_entries.TryGetValue(key, out var entry))
-        {
-            lock (entry)
-            {
-                if (entry.Value == staleValue)
-                {
-                    entry.Value = null;
-                }
-            }
-        }
     }
 
     /// <summary>Stops: reads under way end, and later ones fail saying so. The token source is not disposed, so nothing reads a disposed one.</summary>
@@ -179,10 +165,9 @@ internal sealed class SecretCache : IDisposable
             long version;
             lock (entry)
             {
-                changed = entry.LastRead == value ? [] : entry.Subscribers;
-                version = entry.LastRead == value ? entry.Version : ++entry.Version;
+                changed = entry.Value == value ? [] : entry.Subscribers;
+                version = entry.Value == value ? entry.Version : ++entry.Version;
                 entry.Value = value;
-                entry.LastRead = value;
                 entry.InFlight = null;
                 entry.Failure = null;
                 entry.FailuresInARow = 0;
@@ -341,12 +326,9 @@ internal sealed class SecretCache : IDisposable
     {
         public string? Value { get; set; }
 
-        /// <summary>Gets or sets the value last read from the vault (kept when <see cref="Value"/> is invalidated), to tell a change.</summary>
-        public string? LastRead { get; set; }
-
         public Action<SecretValue>[] Subscribers { get; set; } = [];
 
-        /// <summary>Gets or sets the version of <see cref="LastRead"/>: one more for each new value.</summary>
+        /// <summary>Gets or sets the version of <see cref="Value"/>: one more for each new value.</summary>
         public long Version { get; set; }
 
         public Task<string>? InFlight { get; set; }

@@ -32,11 +32,8 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     /// The synchronous form, for the SDK's synchronous pipelines: an acquisition this call starts runs on this thread
     /// with the credential's synchronous <c>GetToken</c>, so it needs no thread-pool thread.
     /// </summary>
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-    {
-        var token = GetTokenAsync(requestContext, cancellationToken, async: false);
-        return token.IsCompleted ? token.Result : token.AsTask().GetAwaiter().GetResult();
-    }
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        GetTokenAsync(requestContext, cancellationToken, async: false).GetAwaiter().GetResult(); // completes on this thread
 
     public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
         GetTokenAsync(requestContext, cancellationToken, async: true);
@@ -87,7 +84,7 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
                 Task<AccessToken> token;
                 if (async)
                 {
-                    token = Task.Run(() => AcquireAsync(entry, requestContext), CancellationToken.None);
+                    token = Task.Run(() => AcquireAsync(entry, requestContext, async: true), CancellationToken.None);
                 }
                 else
                 {
@@ -104,36 +101,11 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
 
         if (runHere is not null)
         {
-            Acquire(entry, requestContext, runHere); // outside the lock: other callers join it meanwhile
+            // On this thread, outside the lock (other callers join it meanwhile); with async false it completes here.
+            runHere.SetFromTask(AcquireAsync(entry, requestContext, async: false));
         }
 
         return async ? WaitAsync(acquisition, cancellationToken) : ValueTask.FromResult(Wait(acquisition, cancellationToken));
-    }
-
-    /// <summary>The synchronous acquisition, on the caller's thread; its outcome is shared like an asynchronous one.</summary>
-    private void Acquire(Entry entry, TokenRequestContext requestContext, TaskCompletionSource<AccessToken> acquisition)
-    {
-        try
-        {
-            // Bounded by FetchTimeout as the asynchronous acquisition's callers are (a credential that honours its token).
-            using var timeout = new CancellationTokenSource(fetchTimeout);
-            var token = inner.GetToken(requestContext, timeout.Token);
-            lock (entry)
-            {
-                entry.FailuresInARow = 0;
-            }
-
-            acquisition.SetResult(token);
-        }
-        catch (Exception exception)
-        {
-            lock (entry)
-            {
-                entry.FailedUntil = time.AddToTimestamp(time.GetTimestamp(), _timing.FailureDelay(++entry.FailuresInARow));
-            }
-
-            acquisition.SetException(exception);
-        }
     }
 
     private AccessToken Wait(Acquisition acquisition, CancellationToken cancellationToken)
@@ -158,11 +130,22 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     /// Asks the credential, recording a failure's back-off before the acquisition completes: a caller that sees it failed
     /// must find the back-off, not start another acquisition.
     /// </summary>
-    private async Task<AccessToken> AcquireAsync(Entry entry, TokenRequestContext requestContext)
+    private async Task<AccessToken> AcquireAsync(Entry entry, TokenRequestContext requestContext, bool async)
     {
         try
         {
-            var token = await inner.GetTokenAsync(requestContext, CancellationToken.None).ConfigureAwait(false);
+            AccessToken token;
+            if (async)
+            {
+                token = await inner.GetTokenAsync(requestContext, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                // Bounded by FetchTimeout, as the asynchronous acquisition's callers are (for a credential that honours its token).
+                using var timeout = new CancellationTokenSource(fetchTimeout);
+                token = inner.GetToken(requestContext, timeout.Token);
+            }
+
             lock (entry)
             {
                 entry.FailuresInARow = 0;

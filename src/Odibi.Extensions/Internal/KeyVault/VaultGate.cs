@@ -109,11 +109,8 @@ internal sealed class VaultGate
     public ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken) => EnterAsync(cancellationToken, async: true);
 
     /// <summary>Blocks until one request may go (for a synchronous read, whose thread then sends it); pass the lease to <see cref="Exit"/>.</summary>
-    public VaultLease Enter(CancellationToken cancellationToken)
-    {
-        var entered = EnterAsync(cancellationToken, async: false);
-        return entered.IsCompleted ? entered.Result : entered.AsTask().GetAwaiter().GetResult();
-    }
+    public VaultLease Enter(CancellationToken cancellationToken) =>
+        EnterAsync(cancellationToken, async: false).GetAwaiter().GetResult(); // completes on this thread
 
     private async ValueTask<VaultLease> EnterAsync(CancellationToken cancellationToken, bool async)
     {
@@ -128,12 +125,7 @@ internal sealed class VaultGate
             waiter = _waiters.AddLast(new TaskCompletionSource<VaultLease>(TaskCreationOptions.RunContinuationsAsynchronously));
             if (_waiters.Count == 1)
             {
-                // The first waiter arms the timer of what it waits for: one that fired early while nobody waited re-armed nothing.
-                var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
-                if (due != long.MinValue)
-                {
-                    ArmTimer(_time.GetElapsedTime(_time.GetTimestamp(), due) + TimeSpan.FromMilliseconds(1));
-                }
+                ArmForWaiters(_time.GetTimestamp()); // a timer that fired early while nobody waited re-armed nothing
             }
         }
 
@@ -262,12 +254,21 @@ internal sealed class VaultGate
             // early could be refused by the first reading and not re-armed by the second, leaving the vault held for good.
             var now = _time.GetTimestamp();
             Pump(now);
-            var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
-            if (_waiters.Count > 0 && now < due)
+            if (_waiters.Count > 0)
             {
-                // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
-                ArmTimer(_time.GetElapsedTime(now, due) + TimeSpan.FromMilliseconds(1));
+                ArmForWaiters(now);
             }
+        }
+    }
+
+    /// <summary>Arms the timer for what waiters wait for — a held vault's probe, a stalled primer's patience — if it is still ahead.</summary>
+    private void ArmForWaiters(long now)
+    {
+        var due = _holding ? _probeAt : PrimerStalls ? _primerDue : long.MinValue;
+        if (now < due)
+        {
+            // Timers keep their own (coarser) clock and may fire a little early: wait the rest, and a millisecond.
+            ArmTimer(_time.GetElapsedTime(now, due) + TimeSpan.FromMilliseconds(1));
         }
     }
 

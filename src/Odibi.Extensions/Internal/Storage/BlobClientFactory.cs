@@ -45,7 +45,7 @@ internal sealed class BlobClientFactory(
             }
 
             case AdlsAuthMode.KeyVault or AdlsAuthMode.DirectKey:
-                return new BlobServiceClient(endpoint, CreateSharedKey(connection, InlineSecret(connection)), options);
+                return new BlobServiceClient(endpoint, CreateSharedKey(connection, connection.InlineSecret!), options);
 
             case AdlsAuthMode.SasToken when connection.HasKeyVaultSecret:
             {
@@ -55,7 +55,7 @@ internal sealed class BlobClientFactory(
             }
 
             case AdlsAuthMode.SasToken:
-                return new BlobServiceClient(endpoint, new AzureSasCredential(InlineSecret(connection)), options);
+                return new BlobServiceClient(endpoint, new AzureSasCredential(connection.InlineSecret!), options);
 
             default:
                 return new BlobServiceClient(endpoint, identities.For(connection), options);
@@ -84,12 +84,5 @@ internal sealed class BlobClientFactory(
         return new InvalidOperationException(
             $"Connection '{connection.Name}' (account {connection.Account}): the account key in {source} is not base64, so it is not a storage account key. " +
             $"Fix: store key1 or key2 of the account (az storage account keys list --account-name {connection.Account}).", exception);
-    }
-
-    // An inline secret is returned synchronously (no Key Vault read).
-    private static string InlineSecret(AdlsConnection connection)
-    {
-        var pending = connection.GetStorageKeyAsync();
-        return pending.IsCompletedSuccessfully ? pending.Result : throw new InvalidOperationException($"Connection '{connection.Name}' has no inline secret.");
     }
 }

@@ -64,22 +64,15 @@ internal sealed class RotatingStorageSecret
     /// <exception cref="TimeoutException">Key Vault did not answer within <c>FetchTimeout</c>.</exception>
     public async ValueTask<string> EnsureAsync(bool async, CancellationToken cancellationToken)
     {
-        var value = _cache.Peek(_key);
-        if (value is null)
+        if (_cache.Peek(_key) is not { } cached)
         {
-            if (_current is { } current)
-            {
-                return current; // dropped from the cache: keep signing with the last good value
-            }
-
             var fetched = async
                 ? await _connection.GetStorageKeyAsync(cancellationToken).ConfigureAwait(false)
                 : _connection.GetStorageKey(cancellationToken); // on this thread: a synchronous caller needs no pool thread
-            value = _cache.Peek(_key) ?? fetched; // as stored (a SAS may keep its '?'), so it compares with the cache
+            cached = _cache.Peek(_key) ?? new SecretValue(fetched, 0); // as stored (a SAS may keep its '?'), so it compares with the cache
         }
 
-        var latest = _cache.PeekVersioned(_key);
-        if (value != _current && !Apply(latest?.Value == value ? latest.Value : new SecretValue(value, 0)) && _current is null)
+        if (cached.Value != _current && !Apply(cached) && _current is null)
         {
             throw BlobClientFactory.NotAnAccountKey(_connection, new FormatException("The account key is not base64."));
         }
@@ -140,7 +133,7 @@ internal sealed class RotatingStorageSecret
     private void Follow()
     {
         _ = _cache.Subscribe(_key, value => Apply(value));
-        if (_cache.PeekVersioned(_key) is { } cached)
+        if (_cache.Peek(_key) is { } cached)
         {
             Apply(cached);
         }
@@ -153,7 +146,7 @@ internal sealed class RotatingStorageSecret
         var value = secret.Value;
         lock (_lock)
         {
-            if (value == _current || (secret.Version != 0 && secret.Version < _version))
+            if (value == _current || secret.IsOlderThan(_version))
             {
                 return true; // the same, or older than what the client signs with: keep the newer
             }
