@@ -17,14 +17,11 @@ namespace Odibi.Extensions.Benchmarks;
 internal static class SyncStarvation
 {
     private const int Calls = 64;
-    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public static async Task<int> RunAsync(bool quick, string? outFile)
     {
-        var azurite = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL")?.TrimEnd('/');
-        if (string.IsNullOrEmpty(azurite))
+        if (AzuriteEmulator.BlobUrl("sync starvation") is not { } azurite)
         {
-            Console.Error.WriteLine("sync starvation: ODIBI_AZURITE_BLOB_URL is not set; start Azurite with: eval \"$(bash eng/azurite.sh start)\"");
             return 2;
         }
 
@@ -35,7 +32,7 @@ internal static class SyncStarvation
         var vault = server.Vault(vaultName);
         for (var i = 0; i < Calls; i++)
         {
-            vault.SetSecret(string.Create(CultureInfo.InvariantCulture, $"c{i:00}-storage-key"), AzuriteKey);
+            vault.SetSecret(string.Create(CultureInfo.InvariantCulture, $"c{i:00}-storage-key"), AzuriteEmulator.Key);
         }
 
         var control = await LaunchAsync(executable, server, pin, vaultName, azurite, plain: true);

@@ -25,15 +25,11 @@ internal static class SoakBenchmark
 {
     private const int Vaults = 20;
     private const int SecretsPerVault = 10;
-    private const string AzuriteAccount = "devstoreaccount1";
-    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public static async Task<int> RunAsync(TimeSpan duration, bool quick, string? outFile)
     {
-        var azurite = Environment.GetEnvironmentVariable("ODIBI_AZURITE_BLOB_URL")?.TrimEnd('/');
-        if (string.IsNullOrEmpty(azurite))
+        if (AzuriteEmulator.BlobUrl("soak") is not { } azurite)
         {
-            Console.Error.WriteLine("soak: ODIBI_AZURITE_BLOB_URL is not set; start Azurite with: eval \"$(bash eng/azurite.sh start)\"");
             return 2;
         }
 
@@ -42,7 +38,7 @@ internal static class SoakBenchmark
         var run = Guid.NewGuid().ToString("N")[..8];
         await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { RequestLogCapacity = 10_000 });
         server.Credential.TokenLifetime = TimeSpan.FromSeconds(5);
-        var admin = new BlobServiceClient(new Uri(azurite), new StorageSharedKeyCredential(AzuriteAccount, AzuriteKey));
+        var admin = new BlobServiceClient(new Uri(azurite), new StorageSharedKeyCredential(AzuriteEmulator.Account, AzuriteEmulator.Key));
         var connections = new StringBuilder();
         var secrets = new List<(LocalVault Vault, string Name)>();
         for (var v = 0; v < Vaults; v++)
@@ -51,9 +47,9 @@ internal static class SoakBenchmark
             for (var s = 0; s < SecretsPerVault; s++)
             {
                 var index = (v * SecretsPerVault) + s;
-                vault.SetSecret($"key-{s}", AzuriteKey);
+                vault.SetSecret($"key-{s}", AzuriteEmulator.Key);
                 secrets.Add((vault, $"key-{s}"));
-                connections.Append(CultureInfo.InvariantCulture, $"\"c{index:000}\": {{ \"Account\": \"{AzuriteAccount}\", \"Container\": \"soak{run}{index:000}\", \"BlobServiceUri\": \"{azurite}\", ")
+                connections.Append(CultureInfo.InvariantCulture, $"\"c{index:000}\": {{ \"Account\": \"{AzuriteEmulator.Account}\", \"Container\": \"soak{run}{index:000}\", \"BlobServiceUri\": \"{azurite}\", ")
                     .Append(CultureInfo.InvariantCulture, $"\"AuthMode\": \"KeyVault\", \"KeyVaultName\": \"{vault.Name}\", \"SecretName\": \"key-{s}\" }},");
             }
         }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
+using static Odibi.Extensions.Tests.Infrastructure.ConnectionEvents;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Hosting;
@@ -262,32 +263,6 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         Assert.Equal([ConnectionStatus.Ready], seen);
         var error = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "StatusChangedHandlerFailed");
         Assert.Equal("a subscriber's bug", error.Exception!.Message);
-    }
-
-    private static List<ConnectionStatus> Record(AdlsConnection connection)
-    {
-        var transitions = new List<ConnectionStatus>();
-        connection.StatusChanged += (_, change) =>
-        {
-            lock (transitions)
-            {
-                transitions.Add(change.Status);
-            }
-        };
-        return transitions;
-    }
-
-    private static Task Reaches(AdlsConnection connection, ConnectionStatus status)
-    {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.StatusChanged += (_, change) =>
-        {
-            if (change.Status == status)
-            {
-                reached.TrySetResult();
-            }
-        };
-        return reached.Task;
     }
 
     private static async Task WaitUntil(Func<bool> condition)

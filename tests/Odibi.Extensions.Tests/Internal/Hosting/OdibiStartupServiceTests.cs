@@ -7,6 +7,7 @@ using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Testing;
 using Odibi.Extensions.Tests.Infrastructure;
+using static Odibi.Extensions.Tests.Infrastructure.ConnectionEvents;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Hosting;
@@ -265,19 +266,6 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
 
         var warning = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "FetchTimeoutAboveStartupTimeout");
         Assert.Contains("Odibi:Prefetch:FetchTimeout (00:02:00) is longer than Odibi:Prefetch:StartupTimeout (00:01:00)", warning.Message, StringComparison.Ordinal);
-    }
-
-    private static Task Reaches(AdlsConnection connection, ConnectionStatus status)
-    {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.StatusChanged += (_, change) =>
-        {
-            if (change.Status == status)
-            {
-                reached.TrySetResult();
-            }
-        };
-        return reached.Task;
     }
 
     private string Connections(string extra = "", string policy = "FailFast", string fetchTimeout = "00:00:10", string refresh = "") => OdibiJson(

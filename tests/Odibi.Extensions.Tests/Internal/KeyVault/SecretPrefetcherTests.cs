@@ -289,18 +289,11 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => connection.GetStorageKeyAsync().AsTask()); // within the failure's back-off
         Assert.Equal(1, _server.Vault(vaultName).SecretRequestCount);
 
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.StatusChanged += (_, change) =>
-        {
-            if (change.Status == ConnectionStatus.Ready)
-            {
-                ready.TrySetResult();
-            }
-        };
+        var ready = ConnectionEvents.Reaches(connection, ConnectionStatus.Ready);
         await RetryWaits.StartedAsync(host.Services, 1); // the retry's timer exists: moving the clock fires it
         time.Advance(TimeSpan.FromSeconds(1)); // the failure's back-off ends, and the background retry (within 1 s) is due
         var key = await connection.GetStorageKeyAsync();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(20)); // the retry, not the read, makes it ready
+        await ready.WaitAsync(TimeSpan.FromSeconds(20)); // the retry, not the read, makes it ready
         await host.StopAsync();
 
         Assert.Equal(Secret, key);
