@@ -172,7 +172,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         options ??= new LocalKeyVaultOptions();
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TenantId, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
-        LocalVault.ValidateRecoverableDays(options.RecoverableDays);
+        SecretStore.ValidateRecoverableDays(options.RecoverableDays);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.RequestLogCapacity, 1, nameof(options));
 
         X509Certificate2 certificate = SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);

@@ -8,23 +8,19 @@ namespace Odibi.Extensions.Testing;
 /// </summary>
 public sealed class LocalVault
 {
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, StoredSecret> _secrets = new(StringComparer.OrdinalIgnoreCase);
-    private readonly TimeProvider _timeProvider;
+    private readonly SecretStore _store;
     private readonly FaultSchedule _faults = new();
     private readonly RequestRateWindow _rateWindow = new();
     private long _latencyTicks = -1;
     private LocalKeyVaultRateLimit? _rateLimit;
     private int _challengeCount;
     private int _secretRequestCount;
-    private int _recoverableDays;
 
     internal LocalVault(string name, Uri vaultUri, TimeProvider timeProvider, int recoverableDays)
     {
         Name = name;
         VaultUri = vaultUri;
-        _timeProvider = timeProvider;
-        _recoverableDays = recoverableDays;
+        _store = new SecretStore(timeProvider, recoverableDays);
     }
 
     /// <summary>Gets the vault name, e.g. <c>my-production-kv</c>.</summary>
@@ -88,8 +84,8 @@ public sealed class LocalVault
     /// <exception cref="ArgumentOutOfRangeException">The value is not between 7 and 90.</exception>
     public int RecoverableDays
     {
-        get => Volatile.Read(ref _recoverableDays);
-        set => Volatile.Write(ref _recoverableDays, ValidateRecoverableDays(value));
+        get => _store.RecoverableDays;
+        set => _store.RecoverableDays = value;
     }
 
     /// <summary>Stores a new version of a secret, as <c>SecretClient.SetSecretAsync</c> would.</summary>
@@ -106,13 +102,13 @@ public sealed class LocalVault
     /// <exception cref="InvalidOperationException">The secret is deleted: as in Key Vault, recover or purge it first.</exception>
     public string SetSecret(string name, string value, bool enabled = true, DateTimeOffset? notBefore = null, DateTimeOffset? expiresOn = null, string? contentType = null, IReadOnlyDictionary<string, string>? tags = null)
     {
-        if (!IsValidSecretName(name))
+        if (!SecretStore.IsValidSecretName(name))
         {
             throw new ArgumentException("A secret name is 1 to 127 letters, digits and dashes.", nameof(name));
         }
 
         ArgumentNullException.ThrowIfNull(value);
-        return AddVersion(name, value, contentType, enabled, notBefore, expiresOn, tags)?.Version
+        return _store.AddVersion(name, value, contentType, enabled, notBefore, expiresOn, tags)?.Version
             ?? throw new InvalidOperationException($"Secret '{name}' of vault '{Name}' is deleted: recover it (RecoverDeletedSecret) or purge it (PurgeDeletedSecret) before setting it again, as Key Vault requires.");
     }
 
@@ -123,7 +119,7 @@ public sealed class LocalVault
     public string? GetSecretValue(string name, string? version = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return FindSecret(name, version)?.Value;
+        return _store.FindSecret(name, version)?.Value;
     }
 
     /// <summary>Gets the versions of a secret, oldest first.</summary>
@@ -132,24 +128,21 @@ public sealed class LocalVault
     public IReadOnlyList<string> GetSecretVersions(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        lock (_lock)
-        {
-            return FindActive(name) is { } secret ? secret.Versions.ConvertAll(v => v.Version) : [];
-        }
+        return _store.GetVersionIds(name);
     }
 
     /// <summary>Gets the names of the secrets that are not deleted, in the order Key Vault lists them (by name, ignoring case).</summary>
     /// <returns>The names.</returns>
     public IReadOnlyList<string> GetSecretNames()
     {
-        return [.. ListSecrets().Select(s => s.Name)];
+        return [.. _store.ListSecrets().Select(s => s.Name)];
     }
 
     /// <summary>Gets the names of the deleted secrets that can still be recovered or purged, by name.</summary>
     /// <returns>The names.</returns>
     public IReadOnlyList<string> GetDeletedSecretNames()
     {
-        return [.. ListDeletedSecrets().Select(s => s.Latest.Name)];
+        return [.. _store.ListDeletedSecrets().Select(s => s.Latest.Name)];
     }
 
     /// <summary>Disables a version of a secret: reading it then answers 403 <c>Forbidden</c> (<c>SecretDisabled</c>). A later <see cref="SetSecret"/> adds an enabled version.</summary>
@@ -173,7 +166,7 @@ public sealed class LocalVault
     public bool DeleteSecret(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Delete(name) is not null;
+        return _store.Delete(name) is not null;
     }
 
     /// <summary>Brings a deleted secret back with all its versions, as <c>SecretClient.StartRecoverDeletedSecretAsync</c> does.</summary>
@@ -182,7 +175,7 @@ public sealed class LocalVault
     public bool RecoverDeletedSecret(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Recover(name) is not null;
+        return _store.Recover(name) is not null;
     }
 
     /// <summary>Removes a deleted secret for good, as <c>SecretClient.PurgeDeletedSecretAsync</c> does; its name can then be set again.</summary>
@@ -191,7 +184,7 @@ public sealed class LocalVault
     public bool PurgeDeletedSecret(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Purge(name);
+        return _store.Purge(name);
     }
 
     /// <summary>
@@ -229,216 +222,8 @@ public sealed class LocalVault
     /// <returns>The vault name.</returns>
     public override string ToString() => Name;
 
-    internal static bool IsValidSecretName(string? name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 127)
-        {
-            return false;
-        }
-
-        foreach (char c in name)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c != '-')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    internal RecoverySettings Recovery => new(RecoverableDays);
-
-    internal static int ValidateRecoverableDays(int value)
-    {
-        return value is >= 7 and <= 90
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "RecoverableDays is Key Vault's soft-delete retention: use 7 to 90 days.");
-    }
-
-    /// <summary>Adds a version; <see langword="null"/> when the name belongs to a deleted secret (the service answers 409).</summary>
-    internal SecretVersion? AddVersion(string name, string value, string? contentType, bool enabled, DateTimeOffset? notBefore, DateTimeOffset? expiresOn, IReadOnlyDictionary<string, string>? tags)
-    {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        lock (_lock)
-        {
-            PurgeExpired(now);
-            if (!_secrets.TryGetValue(name, out StoredSecret? secret))
-            {
-                secret = new StoredSecret(name);
-                _secrets.Add(name, secret);
-            }
-            else if (secret.Deletion is not null)
-            {
-                return null;
-            }
-
-            var version = new SecretVersion(
-                secret.Name,
-                Guid.NewGuid().ToString("N"),
-                value,
-                contentType,
-                enabled,
-                notBefore,
-                expiresOn,
-                now,
-                now,
-                tags is null ? new Dictionary<string, string>() : new Dictionary<string, string>(tags, StringComparer.Ordinal));
-            secret.Versions.Add(version);
-            return version;
-        }
-    }
-
-    internal SecretVersion? FindSecret(string name, string? version)
-    {
-        lock (_lock)
-        {
-            StoredSecret? secret = FindActive(name);
-            return secret is null ? null : version is null ? secret.Latest : secret.Find(version);
-        }
-    }
-
-    /// <summary>Replaces a version (the latest when <paramref name="version"/> is <see langword="null"/>) with <paramref name="change"/>'s result; <see langword="null"/> if there is none.</summary>
-    internal SecretVersion? UpdateVersion(string name, string? version, Func<SecretVersion, DateTimeOffset, SecretVersion> change)
-    {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        lock (_lock)
-        {
-            if (FindActive(name) is not { } secret)
-            {
-                return null;
-            }
-
-            int index = version is null ? secret.Versions.Count - 1 : secret.IndexOf(version);
-            if (index < 0)
-            {
-                return null;
-            }
-
-            SecretVersion changed = change(secret.Versions[index], now);
-            secret.Versions[index] = changed;
-            return changed;
-        }
-    }
-
-    internal DeletedSecretSnapshot? Delete(string name)
-    {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        lock (_lock)
-        {
-            if (FindActive(name) is not { } secret)
-            {
-                return null;
-            }
-
-            now = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
-            secret.Deletion = new SecretDeletion(now, now.AddDays(RecoverableDays));
-            return new DeletedSecretSnapshot(secret.Latest, secret.Deletion);
-        }
-    }
-
-    internal DeletedSecretSnapshot? FindDeleted(string name)
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is { } deletion
-                ? new DeletedSecretSnapshot(secret.Latest, deletion)
-                : null;
-        }
-    }
-
-    internal SecretVersion? Recover(string name)
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            if (!_secrets.TryGetValue(name, out StoredSecret? secret) || secret.Deletion is null)
-            {
-                return null;
-            }
-
-            secret.Deletion = null;
-            return secret.Latest;
-        }
-    }
-
-    internal bool Purge(string name)
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is not null && _secrets.Remove(name);
-        }
-    }
-
-    /// <summary>Gets the latest version of every active secret, ordered as the service lists them: by name, ignoring case.</summary>
-    internal List<SecretVersion> ListSecrets()
-    {
-        return [.. ListSecretIndex().Where(entry => !entry.Deleted).Select(entry => entry.Latest)];
-    }
-
-    /// <summary>
-    /// Gets every name the vault holds, deleted ones included, ordered by name ignoring case: the index the service
-    /// pages over, skipping the deleted entries inside each page (so its pages can be short or empty).
-    /// </summary>
-    internal List<(SecretVersion Latest, bool Deleted)> ListSecretIndex()
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            return [.. _secrets.Values.OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal).Select(s => (s.Latest, s.Deletion is not null))];
-        }
-    }
-
-    /// <summary>Gets the versions of an active secret ordered as the service lists them: by version id.</summary>
-    internal List<SecretVersion> ListVersions(string name)
-    {
-        lock (_lock)
-        {
-            return FindActive(name) is { } secret ? [.. secret.Versions.OrderBy(v => v.Version, StringComparer.OrdinalIgnoreCase)] : [];
-        }
-    }
-
-    internal List<DeletedSecretSnapshot> ListDeletedSecrets()
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            return [.. _secrets.Values
-                .Where(s => s.Deletion is not null)
-                .OrderBy(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal)
-                .Select(s => new DeletedSecretSnapshot(s.Latest, s.Deletion!))];
-        }
-    }
-
-    /// <summary>Gets every version of an active secret, oldest first, for a backup.</summary>
-    internal List<SecretVersion>? Backup(string name)
-    {
-        lock (_lock)
-        {
-            return FindActive(name) is { } secret ? [.. secret.Versions] : null;
-        }
-    }
-
-    /// <summary>Restores backed-up versions; <see langword="null"/> if a secret of that name exists, deleted or not (the service answers 409).</summary>
-    internal SecretVersion? Restore(IReadOnlyList<SecretVersion> versions)
-    {
-        lock (_lock)
-        {
-            PurgeExpired(_timeProvider.GetUtcNow());
-            string name = versions[0].Name;
-            if (_secrets.ContainsKey(name))
-            {
-                return null;
-            }
-
-            var secret = new StoredSecret(name);
-            secret.Versions.AddRange(versions);
-            _secrets.Add(name, secret);
-            return secret.Latest;
-        }
-    }
+    /// <summary>Gets the vault's secrets, as the secrets API operations read and change them.</summary>
+    internal SecretStore Store => _store;
 
     internal LocalKeyVaultFault? TakeFault(string? secretName) => _faults.Take(secretName);
 
@@ -448,37 +233,19 @@ public sealed class LocalVault
 
     internal void CountSecretRequest() => Interlocked.Increment(ref _secretRequestCount);
 
-    private void SetEnabled(string name, string? version, bool enabled)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (UpdateVersion(name, version, (v, now) => v with { Enabled = enabled, Updated = now }) is null)
-        {
-            throw new KeyNotFoundException(version is null ? $"Vault '{Name}' has no secret '{name}'." : $"Vault '{Name}' has no version '{version}' of secret '{name}'.");
-        }
-    }
-
-    /// <summary>Gets a secret that is not deleted. Call under the lock.</summary>
-    private StoredSecret? FindActive(string name)
-    {
-        return _secrets.TryGetValue(name, out StoredSecret? secret) && secret.Deletion is null ? secret : null;
-    }
-
-    /// <summary>Removes deleted secrets whose scheduled purge date has passed, as the service does. Call under the lock.</summary>
-    private void PurgeExpired(DateTimeOffset now)
-    {
-        foreach (StoredSecret secret in _secrets.Values)
-        {
-            if (secret.Deletion is { } deletion && deletion.ScheduledPurge <= now)
-            {
-                _secrets.Remove(secret.Name);
-            }
-        }
-    }
-
     internal void ResetCounters()
     {
         Interlocked.Exchange(ref _challengeCount, 0);
         Interlocked.Exchange(ref _secretRequestCount, 0);
         _rateWindow.Clear();
+    }
+
+    private void SetEnabled(string name, string? version, bool enabled)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (_store.UpdateVersion(name, version, (v, now) => v with { Enabled = enabled, Updated = now }) is null)
+        {
+            throw new KeyNotFoundException(version is null ? $"Vault '{Name}' has no secret '{name}'." : $"Vault '{Name}' has no version '{version}' of secret '{name}'.");
+        }
     }
 }

@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Odibi.Extensions.Testing.Internal;
 
 // KeyVaultRequestHandler, continued. The injected faults: status codes, hangs, dropped connections, malformed bodies, disabled secrets.
 internal sealed partial class KeyVaultRequestHandler
 {
-    private static async Task ApplyFaultAsync(HttpContext context, Entry entry, LocalKeyVaultFault fault, string? secretName, string operation, CancellationToken cancellationToken)
+    private async Task ApplyFaultAsync(HttpContext context, RequestEntry entry, LocalKeyVaultFault fault, string? secretName, string operation, CancellationToken cancellationToken)
     {
         if (fault.RetryAfter is TimeSpan retryAfter)
         {
@@ -35,7 +36,7 @@ internal sealed partial class KeyVaultRequestHandler
             default:
                 if (fault.StatusCode == 401)
                 {
-                    context.Response.Headers.WWWAuthenticate = entry.Handler._challenge;
+                    context.Response.Headers.WWWAuthenticate = _challenge;
                 }
 
                 (string code, string message, string? innerCode) = DescribeStatus(fault.StatusCode, secretName);
@@ -43,4 +44,16 @@ internal sealed partial class KeyVaultRequestHandler
                 break;
         }
     }
+
+    private static (string Code, string Message, string? InnerCode) DescribeStatus(int statusCode, string? secretName) => statusCode switch
+    {
+        401 => ("Unauthorized", "AKV10032: Invalid issuer. (LocalKeyVault injected fault)", null),
+        403 => ("Forbidden", "Caller is not authorized to perform action on resource. (LocalKeyVault injected fault)", "ForbiddenByRbac"),
+        404 => ("SecretNotFound", KeyVaultErrors.SecretNotFound(secretName), null),
+        429 => ("Throttled", ThrottledMessage, null),
+        500 => ("InternalServerError", "The server encountered an internal error. (LocalKeyVault injected fault)", null),
+        503 => ("ServiceUnavailable", "The service is temporarily unavailable. (LocalKeyVault injected fault)", null),
+        _ => (ReasonPhrases.GetReasonPhrase(statusCode).Replace(" ", string.Empty, StringComparison.Ordinal) is { Length: > 0 } code ? code : "Error",
+              "LocalKeyVault injected fault.", null),
+    };
 }

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Odibi.Extensions.Testing.Internal.Operations;
 
 namespace Odibi.Extensions.Testing.Internal;
 
@@ -11,10 +11,24 @@ internal sealed partial class KeyVaultRequestHandler
 {
     private const string BearerPrefix = "Bearer ";
     private const string ThrottledMessage = "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached";
-    private const string DefaultApiVersion = "7.4";
     private const string ServiceVersion = "1.9.713.1";
-    private const int MaxPageSize = 25;
-    private const string NotFoundHelp = "If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
+
+    /// <summary>The operations this server answers: a request goes to the one whose <see cref="ISecretOperation.Operation"/> its route names.</summary>
+    private static readonly ISecretOperation[] s_operations =
+    [
+        new GetSecret(),
+        new SetSecret(),
+        new UpdateSecret(),
+        new DeleteSecret(),
+        new ListSecrets(),
+        new ListVersions(),
+        new BackupSecret(),
+        new RestoreSecret(),
+        new GetDeletedSecret(),
+        new ListDeletedSecrets(),
+        new PurgeDeletedSecret(),
+        new RecoverDeletedSecret(),
+    ];
 
     private readonly LocalKeyVault _server;
     private readonly ILogger _logger;
@@ -63,18 +77,6 @@ internal sealed partial class KeyVaultRequestHandler
             : vault.VaultUri.Authority;
     }
 
-    private static (string Code, string Message, string? InnerCode) DescribeStatus(int statusCode, string? secretName) => statusCode switch
-    {
-        401 => ("Unauthorized", "AKV10032: Invalid issuer. (LocalKeyVault injected fault)", null),
-        403 => ("Forbidden", "Caller is not authorized to perform action on resource. (LocalKeyVault injected fault)", "ForbiddenByRbac"),
-        404 => ("SecretNotFound", $"A secret with (name/id) {secretName} was not found in this key vault. {NotFoundHelp}", null),
-        429 => ("Throttled", ThrottledMessage, null),
-        500 => ("InternalServerError", "The server encountered an internal error. (LocalKeyVault injected fault)", null),
-        503 => ("ServiceUnavailable", "The service is temporarily unavailable. (LocalKeyVault injected fault)", null),
-        _ => (ReasonPhrases.GetReasonPhrase(statusCode).Replace(" ", string.Empty, StringComparison.Ordinal) is { Length: > 0 } code ? code : "Error",
-              "LocalKeyVault injected fault.", null),
-    };
-
     /// <summary>The headers the service sends with every answer (the region and network headers aside).</summary>
     private static void WriteServiceHeaders(HttpContext context)
     {
@@ -98,6 +100,19 @@ internal sealed partial class KeyVaultRequestHandler
         return Math.Max(0, seconds).ToString(CultureInfo.InvariantCulture);
     }
 
+    private static ISecretOperation? FindOperation(SecretOperation routed)
+    {
+        foreach (ISecretOperation operation in s_operations)
+        {
+            if (operation.Operation == routed)
+            {
+                return operation;
+            }
+        }
+
+        return null;
+    }
+
     private async Task HandleCoreAsync(HttpContext context, CancellationToken cancellationToken)
     {
         HttpRequest request = context.Request;
@@ -107,7 +122,7 @@ internal sealed partial class KeyVaultRequestHandler
         LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.FindVault(vaultName) : null;
         bool hasToken = TryGetBearerToken(request, out string token);
         string vaultHost = request.Headers[LocalVaultHeaders.VaultHost].ToString();
-        var entry = new Entry(this, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
+        var entry = new RequestEntry(_server, _logger, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
 
         TimeSpan delay = _server.NextDelay(vault);
         if (delay > TimeSpan.Zero)
@@ -166,45 +181,30 @@ internal sealed partial class KeyVaultRequestHandler
             return;
         }
 
-        if (route.Operation == SecretOperation.Unsupported)
-        {
-            await entry.ErrorAsync(context, 400, "BadParameter", $"LocalKeyVault does not support {request.Method} {request.Path}: it answers the Key Vault secrets API (/secrets, /deletedsecrets).", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
         if (route.Operation == SecretOperation.MethodNotAllowed)
         {
             await entry.ErrorAsync(context, 405, "MethodNotAllowed", $"HTTP {request.Method} not allowed", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (vault.TakeFault(route.Name) is { } fault)
+        if (FindOperation(route.Operation) is not { } operation)
         {
-            await ApplyFaultAsync(context, entry with { Fault = fault }, fault, route.Name, route.Verb, cancellationToken).ConfigureAwait(false);
+            await entry.ErrorAsync(context, 400, "BadParameter", $"LocalKeyVault does not support {request.Method} {request.Path}: it answers the Key Vault secrets API (/secrets, /deletedsecrets).", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var operation = new Operation(context, entry, vault, route, GetVaultAuthority(entry.VaultHost, vault), cancellationToken);
-        Task answer = route.Operation switch
+        if (vault.TakeFault(route.Name) is { } fault)
         {
-            SecretOperation.GetSecret => GetAsync(operation),
-            SecretOperation.SetSecret => SetAsync(operation),
-            SecretOperation.UpdateSecret => UpdateAsync(operation),
-            SecretOperation.DeleteSecret => DeleteAsync(operation),
-            SecretOperation.ListSecrets => ListSecretsAsync(operation),
-            SecretOperation.ListVersions => ListVersionsAsync(operation),
-            SecretOperation.BackupSecret => BackupAsync(operation),
-            SecretOperation.RestoreSecret => RestoreAsync(operation),
-            SecretOperation.GetDeletedSecret => GetDeletedAsync(operation),
-            SecretOperation.ListDeletedSecrets => ListDeletedAsync(operation),
-            SecretOperation.PurgeDeletedSecret => PurgeAsync(operation),
-            _ => RecoverAsync(operation),
-        };
-        await answer.ConfigureAwait(false);
+            await ApplyFaultAsync(context, entry with { Fault = fault }, fault, route.Name, operation.Verb, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var secretRequest = new SecretRequest(context, entry, vault.Store, route, GetVaultAuthority(entry.VaultHost, vault));
+        await operation.HandleAsync(secretRequest, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes a place in the vault's rate-limit window, or answers 429 as the service does and returns <see langword="true"/>.</summary>
-    private async Task<bool> ThrottleAsync(HttpContext context, Entry entry, LocalVault vault, LocalKeyVaultRateLimit rateLimit, CancellationToken cancellationToken)
+    private async Task<bool> ThrottleAsync(HttpContext context, RequestEntry entry, LocalVault vault, LocalKeyVaultRateLimit rateLimit, CancellationToken cancellationToken)
     {
         if (vault.TryAcquire(_server.TimeProvider.GetUtcNow(), rateLimit, out TimeSpan retryAfter))
         {

@@ -90,7 +90,7 @@ internal static class SecretBackup
                     tags));
             }
 
-            return versions.Count > 0 && LocalVault.IsValidSecretName(name) ? versions : null;
+            return versions.Count > 0 && SecretStore.IsValidSecretName(name) ? versions : null;
         }
         catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -2,29 +2,6 @@ using Microsoft.AspNetCore.Http;
 
 namespace Odibi.Extensions.Testing.Internal;
 
-/// <summary>The Key Vault secrets operations LocalKeyVault answers.</summary>
-internal enum SecretOperation
-{
-    /// <summary>A path outside the secrets API.</summary>
-    Unsupported,
-
-    /// <summary>A secrets path with a method the service does not allow there (405).</summary>
-    MethodNotAllowed,
-
-    GetSecret,
-    SetSecret,
-    UpdateSecret,
-    DeleteSecret,
-    ListSecrets,
-    ListVersions,
-    BackupSecret,
-    RestoreSecret,
-    GetDeletedSecret,
-    ListDeletedSecrets,
-    PurgeDeletedSecret,
-    RecoverDeletedSecret,
-}
-
 /// <summary>
 /// The operation a request asks for and the secret it addresses, from its method and path:
 /// <c>/secrets[/]</c>, <c>/secrets/{name}[/{version}]</c> (an empty version, as in <c>/secrets/{name}/</c>, is the
@@ -33,20 +10,6 @@ internal enum SecretOperation
 /// </summary>
 internal readonly record struct SecretRoute(SecretOperation Operation, string? Name, string? Version)
 {
-    /// <summary>Gets the verb the service names in a disabled-secret error, e.g. <c>get</c>.</summary>
-    public string Verb => Operation switch
-    {
-        SecretOperation.SetSecret => "set",
-        SecretOperation.UpdateSecret => "update",
-        SecretOperation.DeleteSecret => "delete",
-        SecretOperation.ListSecrets or SecretOperation.ListVersions or SecretOperation.ListDeletedSecrets => "list",
-        SecretOperation.BackupSecret => "backup",
-        SecretOperation.RestoreSecret => "restore",
-        SecretOperation.PurgeDeletedSecret => "purge",
-        SecretOperation.RecoverDeletedSecret => "recover",
-        _ => "get",
-    };
-
     public static SecretRoute Parse(string method, PathString path)
     {
         string[] segments = (path.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);

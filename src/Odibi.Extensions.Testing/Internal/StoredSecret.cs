@@ -1,6 +1,6 @@
 namespace Odibi.Extensions.Testing.Internal;
 
-/// <summary>All versions of one secret, oldest first, and its deletion if it is soft-deleted. Guarded by the owning vault's lock.</summary>
+/// <summary>All versions of one secret, oldest first, and its deletion if it is soft-deleted. Guarded by the owning <see cref="SecretStore"/>'s lock.</summary>
 internal sealed class StoredSecret
 {
     public StoredSecret(string name)
@@ -28,9 +28,3 @@ internal sealed class StoredSecret
         return Versions.FindIndex(v => string.Equals(v.Version, version, StringComparison.OrdinalIgnoreCase));
     }
 }
-
-/// <summary>When a soft-deleted secret was deleted, and when the vault purges it (deleted + its recoverable days).</summary>
-internal sealed record SecretDeletion(DateTimeOffset DeletedOn, DateTimeOffset ScheduledPurge);
-
-/// <summary>A soft-deleted secret as listed or read: its latest version and its deletion.</summary>
-internal sealed record DeletedSecretSnapshot(SecretVersion Latest, SecretDeletion Deletion);
