@@ -48,6 +48,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
     private long _jitterTicks;
     private LocalKeyVaultRateLimit? _rateLimit;
     private Func<string, bool>? _validateToken;
+    private Func<string, string?>? _claimsChallenge;
     private readonly int _recoverableDays;
     private int _challengeCount;
     private int _secretRequestCount;
@@ -132,6 +133,19 @@ public sealed class LocalKeyVault : IAsyncDisposable
     {
         get => Volatile.Read(ref _validateToken);
         set => Volatile.Write(ref _validateToken, value);
+    }
+
+    /// <summary>
+    /// Gets or sets a check that asks for more claims, as the service does when continuous access evaluation revokes a
+    /// session: given the bearer token (without the <c>Bearer </c> prefix), it returns the claims JSON the token lacks, and
+    /// the request is answered 401 with the service's claims challenge (<c>error="insufficient_claims"</c>, the claims in
+    /// base64, no resource), or <see langword="null"/> to accept the token. <see langword="null"/> (the default) asks for
+    /// no claims.
+    /// </summary>
+    public Func<string, string?>? ClaimsChallenge
+    {
+        get => Volatile.Read(ref _claimsChallenge);
+        set => Volatile.Write(ref _claimsChallenge, value);
     }
 
     /// <summary>

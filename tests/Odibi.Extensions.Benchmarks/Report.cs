@@ -7,10 +7,11 @@ namespace Odibi.Extensions.Benchmarks;
 internal static class Report
 {
     public static string Formula =>
-        string.Create(Invariant, $"bound = T + L + max(L, N_v / R): T the token latency, L = {Scenario.Latency.TotalMilliseconds:F0} ms the mean request latency ") +
+        string.Create(Invariant, $"bound = T + max(L, N_v / R): T the token latency, L = {Scenario.Latency.TotalMilliseconds:F0} ms the mean request latency ") +
         string.Create(Invariant, $"(each request takes {(Scenario.Latency - Scenario.Jitter).TotalMilliseconds:F0}–{(Scenario.Latency + Scenario.Jitter).TotalMilliseconds:F0} ms), ") +
         $"N_v the most secrets in one vault, R = {BenchmarkPlan.RateLimit} requests/s per vault (∞ without a rate limit). " +
-        "Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
+        "The vaults are under vault.azure.net, so Odibi sends its first request with the token (no challenge round trip); the plain " +
+        "SDK strategies are challenged first. Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 

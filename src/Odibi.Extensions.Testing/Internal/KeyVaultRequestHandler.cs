@@ -169,6 +169,15 @@ internal sealed partial class KeyVaultRequestHandler
         vault.CountSecretRequest();
         _server.CountSecretRequest();
 
+        if (_server.ClaimsChallenge?.Invoke(token) is { } claims)
+        {
+            context.Response.Headers.WWWAuthenticate =
+                "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", " +
+                $"error=\"insufficient_claims\", claims=\"{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(claims))}\"";
+            await entry.ErrorAsync(context, 401, "Unauthorized", "The token needs more claims (LocalKeyVault.ClaimsChallenge): ask the credential for a token with the challenge's claims.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (_server.ValidateToken is { } validate && !validate(token))
         {
             context.Response.Headers.WWWAuthenticate = _challenge;

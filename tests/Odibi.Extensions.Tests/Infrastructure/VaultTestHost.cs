@@ -20,7 +20,13 @@ internal static class VaultTestHost
     /// <summary>A vault name no other test uses: the SDK caches challenges per vault host for the whole process.</summary>
     public static string UniqueVaultName(string prefix = "kv") => $"{prefix}-{Guid.NewGuid():N}"[..20];
 
-    /// <summary>A connection that reads its account key from <paramref name="vault"/>.</summary>
+    /// <summary>
+    /// A vault URI outside Key Vault's DNS suffixes (a private DNS name) for the vault <paramref name="vault"/>: the library
+    /// sends no token there before the vault's challenge.
+    /// </summary>
+    public static string PrivateVaultUri(string vault) => $"https://{vault}.privatelink.contoso.test/";
+
+    /// <summary>A connection that reads its account key from <paramref name="vault"/> (a name or a vault URI).</summary>
     public static string KeyVaultConnection(string account, string vault, string secret, bool optional = false) =>
         $$"""{ "Account": "{{account}}", "Container": "data", "AuthMode": "KeyVault", "KeyVaultName": "{{vault}}", "SecretName": "{{secret}}", "Optional": {{(optional ? "true" : "false")}} }""";
 

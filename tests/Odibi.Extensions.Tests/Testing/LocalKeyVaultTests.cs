@@ -600,6 +600,25 @@ public sealed class LocalKeyVaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetSecretAsync_ClaimsChallenge_SdkAsksForATokenWithTheClaimsAndSucceeds()
+    {
+        const string claims = """{"access_token":{"nbf":{"essential":true,"value":"1726258122"}}}""";
+        string vaultName = UniqueVaultName("claims");
+        _server.Vault(vaultName).SetSecret(SecretName, "value");
+        int asked = 0;
+        _server.ClaimsChallenge = _ => Interlocked.Increment(ref asked) == 1 ? claims : null; // a session revoked once
+        SecretClient client = _server.CreateClient(vaultName, FastOptions());
+
+        KeyVaultSecret secret = await client.GetSecretAsync(SecretName);
+
+        Assert.Equal("value", secret.Value);
+        Assert.Equal([null, claims], _server.Credential.Requests.Select(r => r.Claims));
+        LocalKeyVaultRequest[] requests = [.. _server.Requests.Where(r => r.VaultName == vaultName)];
+        Assert.Equal([401, 401, 200], requests.Select(r => r.StatusCode));
+        Assert.Equal([false, true, true], requests.Select(r => r.HasToken));
+    }
+
+    [Fact]
     public async Task InjectFault_QueuedFaults_ApplyInOrderThenClear()
     {
         string vaultName = UniqueVaultName("queue");

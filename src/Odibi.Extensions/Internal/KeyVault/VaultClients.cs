@@ -36,8 +36,15 @@ internal sealed class VaultClients
 
     private VaultClient Create(Uri vault)
     {
-        var gate = new VaultGate(_options.Value.Prefetch.MaxConcurrency, Timing, _time);
+        // Decided from the configured vault URI, trusted configuration, never from where a request ends up going.
+        var preAuthorization = PreAuthorization.For(vault, Credential);
+        var gate = new VaultGate(_options.Value.Prefetch.MaxConcurrency, Timing, _time, primed: preAuthorization is not null);
         var clientOptions = new SecretClientOptions();
+        if (preAuthorization is not null)
+        {
+            clientOptions.AddPolicy(preAuthorization, HttpPipelinePosition.PerRetry); // after the SDK's challenge policy
+        }
+
         clientOptions.AddPolicy(gate.Observer, HttpPipelinePosition.PerRetry);
         foreach (var configure in _settings.ConfigureSecretClient)
         {
@@ -46,7 +53,7 @@ internal sealed class VaultClients
 
         // Retries are SecretCache's, through the gate and until the secret's FetchTimeout; one attempt per SDK call.
         clientOptions.RetryPolicy = new RetryPolicy(maxRetries: 0);
-        return new VaultClient(new SecretClient(vault, Credential, clientOptions), gate);
+        return new VaultClient(new SecretClient(vault, Credential, clientOptions), gate, preAuthorization);
     }
 
     private TokenCredential CreateCredential(IServiceProvider services)
@@ -63,5 +70,5 @@ internal sealed class VaultClients
     }
 }
 
-/// <summary>A vault's client and the gate every request to it passes.</summary>
-internal sealed record VaultClient(SecretClient Client, VaultGate Gate);
+/// <summary>A vault's client, the gate every request to it passes, and its pre-authorization when it has one.</summary>
+internal sealed record VaultClient(SecretClient Client, VaultGate Gate, PreAuthorization? PreAuthorization = null);

@@ -7,7 +7,8 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// Decides when a request may go to one vault; every read of the vault passes it, one attempt per lease. Three rules,
 /// all under one lock, waiters served in order:
 /// <list type="number">
-/// <item><b>Priming.</b> Until the vault's challenge is known, one request goes alone. Key Vault answers a client's
+/// <item><b>Priming.</b> Until the vault's challenge is known, one request goes alone (not for a vault whose requests
+/// carry a token from the start, <see cref="PreAuthorization"/>: it has no challenge to wait for). Key Vault answers a client's
 /// first request with a 401 challenge, which the SDK caches for the vault's host; only then does it ask for a token and
 /// send the request again with it. <see cref="Observer"/>, a policy in the vault's own pipeline after the
 /// authentication policy, sees that first request carrying a bearer token and opens the gate: the rest then go out with
@@ -54,8 +55,9 @@ internal sealed class VaultGate
     private long _probeAt;
     private ITimer? _timer;
 
-    public VaultGate(int maxConcurrency, RetryTiming timing, TimeProvider time)
+    public VaultGate(int maxConcurrency, RetryTiming timing, TimeProvider time, bool primed = false)
     {
+        _primed = primed;
         _max = maxConcurrency;
         _limit = maxConcurrency;
         _timing = timing;
