@@ -8,11 +8,12 @@ public sealed class PrefetchOptions
     public PrefetchPolicy Policy { get; set; } = PrefetchPolicy.FailFast;
 
     /// <summary>
-    /// Gets or sets the most requests in flight at once to one vault. While the vault answers 429 (throttled) the limit
-    /// is lowered, and raised again, up to this value, while its answers stay fast.
+    /// Gets or sets the most requests in flight at once to one vault. Each vault starts at 64 (or this value when lower)
+    /// and doubles per round trip while its answers stay fast and unthrottled, up to this value; a 429 (throttled) lowers
+    /// the limit, and fast answers raise it again.
     /// </summary>
-    /// <value>The default is 64.</value>
-    public int MaxConcurrency { get; set; } = 64;
+    /// <value>The default is 1,024.</value>
+    public int MaxConcurrency { get; set; } = 1024;
 
     /// <summary>Gets or sets the wall-clock bound of one secret fetch, the SDK's retries included.</summary>
     /// <value>The default is 30 seconds.</value>
@@ -24,7 +25,7 @@ public sealed class PrefetchOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether the prefetch also checks, after the secrets, that each connection opens its
-    /// container (one Get Container Properties call each, in parallel, at most <see cref="MaxConcurrency"/> at once, each
+    /// container (one Get Container Properties call each, in parallel, at most 64 at once (<see cref="MaxConcurrency"/> when lower), each
     /// within <see cref="FetchTimeout"/>). A wrong key, a missing container or an unreachable endpoint then fails the
     /// connection under <see cref="Policy"/>, with a message naming the connection, account, container, cause and fix.
     /// </summary>

@@ -308,7 +308,7 @@ internal sealed partial class OdibiOptionsValidator(IHostEnvironment? environmen
 
         if (prefetch.MaxConcurrency is < 1 or > 4000)
         {
-            errors.Add($"{path}:MaxConcurrency '{prefetch.MaxConcurrency}' is out of range: use 1 to 4000 requests in flight per vault (default 64).");
+            errors.Add($"{path}:MaxConcurrency '{prefetch.MaxConcurrency}' is out of range: use 1 to 4000 requests in flight per vault (default 1024).");
         }
 
         ValidateTimeout(prefetch.FetchTimeout, $"{path}:FetchTimeout", "00:00:30", errors);

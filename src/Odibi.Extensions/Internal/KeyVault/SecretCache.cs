@@ -4,6 +4,7 @@ using Azure;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.KeyVault.Gate;
 
 namespace Odibi.Extensions.Internal.KeyVault;
 

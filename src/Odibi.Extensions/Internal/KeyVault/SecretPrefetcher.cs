@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Internal.Telemetry;
+using Odibi.Extensions.Internal.KeyVault.Gate;
 
 namespace Odibi.Extensions.Internal.KeyVault;
 

@@ -4,6 +4,7 @@ using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.KeyVault.Gate;
 
 namespace Odibi.Extensions.Internal.KeyVault;
 
@@ -69,6 +70,3 @@ internal sealed class VaultClients
         return factory.CreateTokenCredential(section);
     }
 }
-
-/// <summary>A vault's client, the gate every request to it passes, and its pre-authorization when it has one.</summary>
-internal sealed record VaultClient(SecretClient Client, VaultGate Gate, PreAuthorization? PreAuthorization = null);

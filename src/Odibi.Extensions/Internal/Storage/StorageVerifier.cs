@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Odibi.Extensions.Internal.Storage;
 
 /// <summary>
-/// Checks that a connection opens its storage: one Get Container Properties call, at most
-/// <see cref="PrefetchOptions.MaxConcurrency"/> checks at once over all connections, each bounded by
+/// Checks that a connection opens its storage: one Get Container Properties call, at most 64 checks at once over all
+/// connections (<see cref="PrefetchOptions.MaxConcurrency"/> when lower), each bounded by
 /// <see cref="PrefetchOptions.FetchTimeout"/>. A wrong key, a missing container or an unreachable endpoint becomes a
 /// failed result, never an exception. Changes no status: the connection's lifecycle decides what a result means.
 /// </summary>
@@ -15,6 +15,8 @@ internal sealed class StorageVerifier
     private readonly PrefetchOptions _prefetch;
     private readonly TimeProvider _time;
     private readonly ILogger<StorageVerifier> _logger;
+    private const int MaxChecksAtOnce = 64;
+
     private readonly SemaphoreSlim _gate; // not disposed: it has no wait handle, and a check may end after the container is disposed
 
     public StorageVerifier(IOptions<OdibiOptions> options, TimeProvider time, ILogger<StorageVerifier> logger)
@@ -22,7 +24,9 @@ internal sealed class StorageVerifier
         _prefetch = options.Value.Prefetch;
         _time = time;
         _logger = logger;
-        _gate = new SemaphoreSlim(_prefetch.MaxConcurrency, _prefetch.MaxConcurrency);
+        // Each check may open a connection to another account: a TLS handshake each, so not a thousand at once.
+        var concurrency = Math.Min(_prefetch.MaxConcurrency, MaxChecksAtOnce);
+        _gate = new SemaphoreSlim(concurrency, concurrency);
     }
 
     /// <summary>Checks each connection's container, in parallel.</summary>

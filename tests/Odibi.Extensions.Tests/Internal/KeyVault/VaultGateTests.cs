@@ -4,6 +4,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.KeyVault.Gate;
 
 namespace Odibi.Extensions.Tests.Internal.KeyVault;
 

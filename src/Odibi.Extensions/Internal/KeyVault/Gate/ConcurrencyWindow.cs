@@ -1,0 +1,87 @@
+namespace Odibi.Extensions.Internal.KeyVault.Gate;
+
+/// <summary>
+/// How many requests may be in flight to one vault: a window that starts at <see cref="InitialWindow"/> (or the maximum
+/// when lower) and grows by one per fast success, doubling per round trip (slow start), until the first 429 or the first
+/// slow answer; from then on it grows by about one per round trip. A 429 for a request sent after the last cut multiplies
+/// it by 0.9 (one cut per round trip). A success counts as fast while the vault is not held and its latency is within
+/// 1.5× the baseline: the fastest latency seen, drifting up toward recent ones so that one unusually fast answer does not
+/// stop the growth for good. Not thread-safe: <see cref="VaultGate"/> calls it under its lock.
+/// </summary>
+internal sealed class ConcurrencyWindow
+{
+    /// <summary>The window a vault starts with: enough for most services' secrets in one round trip, few enough TLS handshakes at once.</summary>
+    public const int InitialWindow = 64;
+
+    private const double Decrease = 0.9;
+    private const double BaselineDrift = 1.0 / 16;
+    private const double FastFactor = 1.5;
+
+    private readonly int _max;
+    private double _limit;
+    private double _ramp = double.MaxValue; // in flight allowed while ramping up after a reopen; MaxValue when not ramping
+    private long _lastCut = long.MinValue;
+    private double _baseline = double.MaxValue; // seconds
+    private bool _slowStart = true;
+
+    public ConcurrencyWindow(int max)
+    {
+        _max = max;
+        _limit = Math.Min(InitialWindow, max);
+    }
+
+    /// <summary>Gets the current limit on requests in flight.</summary>
+    public int Limit => (int)_limit;
+
+    /// <summary>Gets whether the window still doubles per round trip (no 429 and no slow answer yet).</summary>
+    public bool InSlowStart => _slowStart;
+
+    /// <summary>Whether one more request may go with <paramref name="inFlight"/> already out.</summary>
+    public bool Admits(int inFlight) => inFlight < (int)Math.Min(_limit, _ramp);
+
+    /// <summary>A request sent at <paramref name="sent"/> was answered 429 at <paramref name="now"/>.</summary>
+    public void Throttled(long sent, long now)
+    {
+        _slowStart = false;
+        if (sent > _lastCut)
+        {
+            _limit = Math.Max(1, _limit * Decrease);
+            _lastCut = now;
+        }
+    }
+
+    /// <summary>A request was answered 2xx after <paramref name="latency"/> seconds: the baseline moves, a ramp goes on.</summary>
+    public void Answered(double latency)
+    {
+        _baseline = latency < _baseline ? latency : _baseline + ((latency - _baseline) * BaselineDrift);
+        if (_ramp < double.MaxValue && ++_ramp >= _limit)
+        {
+            _ramp = double.MaxValue; // ramped up to the limit: the ramp is over
+        }
+    }
+
+    /// <summary>After <see cref="Answered"/>: grows the window for a request sent at <paramref name="sent"/> that was answered fast while the vault was open.</summary>
+    public void Grow(long sent, double latency, bool holding)
+    {
+        if (holding || sent <= _lastCut)
+        {
+            return;
+        }
+
+        if (latency <= _baseline * FastFactor)
+        {
+            _limit = Math.Min(_max, _limit + (_slowStart ? 1 : 1 / _limit));
+        }
+        else
+        {
+            _slowStart = false; // answers slow down: the vault, the network or this machine is busy
+        }
+    }
+
+    /// <summary>
+    /// The vault reopened after a hold. After a refused probe (its window stayed shut: a fleet, or a long window) the
+    /// window ramps up from two requests in flight, one more per success, rather than meeting a window that has only just
+    /// begun to admit again with every held request at once.
+    /// </summary>
+    public void Reopened(bool afterRefusedProbe) => _ramp = afterRefusedProbe ? 2 : double.MaxValue;
+}

@@ -1,0 +1,109 @@
+using Odibi.Extensions.Internal.KeyVault.Gate;
+
+namespace Odibi.Extensions.Tests.Internal.KeyVault.Gate;
+
+public class ConcurrencyWindowTests
+{
+    private long _clock = 1_000;
+
+    [Theory]
+    [InlineData(1024, 64)]
+    [InlineData(10, 10)]
+    [InlineData(1, 1)]
+    public void NewWindow_StartsAtTheInitialWindowOrTheMaximumWhenLower(int max, int expected)
+    {
+        Assert.Equal(expected, new ConcurrencyWindow(max).Limit);
+    }
+
+    [Fact]
+    public void FastSuccesses_DoubleTheWindowPerRoundTrip_UpToTheMaximum()
+    {
+        var window = new ConcurrencyWindow(1024);
+
+        RoundTrip(window, 0.05); // 64 answers: 128
+        Assert.Equal(128, window.Limit);
+        RoundTrip(window, 0.05);
+        Assert.Equal(256, window.Limit);
+        RoundTrip(window, 0.05);
+        RoundTrip(window, 0.05);
+        Assert.Equal(1024, window.Limit);
+        RoundTrip(window, 0.05);
+        Assert.Equal(1024, window.Limit); // never past the maximum
+        Assert.True(window.InSlowStart);
+    }
+
+    [Fact]
+    public void A429_EndsSlowStart_ThenAboutOneMorePerRoundTrip()
+    {
+        var window = new ConcurrencyWindow(1024);
+        RoundTrip(window, 0.05);
+        var sent = _clock;
+        _clock += 10;
+        window.Throttled(sent, _clock);
+        Assert.False(window.InSlowStart);
+        Assert.Equal(115, window.Limit); // 128 × 0.9
+
+        RoundTrip(window, 0.05);
+
+        Assert.InRange(window.Limit, 116, 117);
+    }
+
+    [Fact]
+    public void ASlowAnswer_EndsSlowStart()
+    {
+        var window = new ConcurrencyWindow(1024);
+        RoundTrip(window, 0.05); // baseline 50 ms
+
+        Answer(window, 0.2); // 4× the baseline: the vault, the network or the machine is busy
+
+        Assert.False(window.InSlowStart);
+        RoundTrip(window, 0.05);
+        Assert.InRange(window.Limit, 128, 130);
+    }
+
+    [Fact]
+    public void Throttled_ManySentBeforeTheCut_CutOnce()
+    {
+        var window = new ConcurrencyWindow(10);
+        var sent = _clock;
+        _clock += 10;
+
+        for (var i = 0; i < 10; i++)
+        {
+            window.Throttled(sent, _clock);
+        }
+
+        Assert.Equal(9, window.Limit);
+    }
+
+    [Fact]
+    public void Admits_WhileReopenedAfterARefusedProbe_RampsFromTwo()
+    {
+        var window = new ConcurrencyWindow(10);
+
+        window.Reopened(afterRefusedProbe: true);
+
+        Assert.True(window.Admits(1));
+        Assert.False(window.Admits(2));
+        window.Answered(0.05);
+        Assert.True(window.Admits(2));
+        Assert.False(window.Admits(3));
+    }
+
+    /// <summary>As many fast answers as the window holds, each sent now.</summary>
+    private void RoundTrip(ConcurrencyWindow window, double latency)
+    {
+        var count = window.Limit;
+        for (var i = 0; i < count; i++)
+        {
+            Answer(window, latency);
+        }
+    }
+
+    private void Answer(ConcurrencyWindow window, double latency)
+    {
+        var sent = ++_clock;
+        window.Answered(latency);
+        window.Grow(sent, latency, holding: false);
+    }
+}
