@@ -58,7 +58,7 @@ fi
 
 echo "== README app against real Azure (compiled only)"
 (cd "$dir" && dotnet remove package Odibi.Extensions.Testing >/dev/null)
-sed -i -e 's/\.UseLocalKeyVault(vault)//' -e '/^using Odibi.Extensions.Testing;$/d' -e '/\bvault\b/d' "$dir/Program.cs"
+sed -i -e 's/o => o\.UseLocalKeyVault(vault)//' -e 's/\.UseLocalKeyVault(vault)//' -e '/^using Odibi.Extensions.Testing;$/d' -e '/\bvault\b/d' "$dir/Program.cs"
 (cd "$dir" && dotnet build --nologo -v quiet -warnaserror)
 
 echo "== README minimal API (a new web app, compiled)"

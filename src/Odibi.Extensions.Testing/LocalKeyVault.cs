@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Odibi.Extensions.Testing.Internal;
+using Odibi.Extensions.Testing.Internal.Proxy;
 
 namespace Odibi.Extensions.Testing;
 
@@ -40,6 +42,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly X509Certificate2 _certificate;
     private readonly ILogger _logger;
+    private readonly ProxySettings? _proxy;
     private WebApplication? _app;
     private HttpClientTransport? _transport;
     private LocalVaultRoutingPolicy? _routingPolicy;
@@ -54,8 +57,9 @@ public sealed class LocalKeyVault : IAsyncDisposable
     private int _secretRequestCount;
     private int _disposed;
 
-    private LocalKeyVault(LocalKeyVaultOptions options, X509Certificate2 certificate)
+    private LocalKeyVault(LocalKeyVaultOptions options, X509Certificate2 certificate, ProxySettings? proxy)
     {
+        _proxy = proxy;
         TenantId = options.TenantId;
         TimeProvider = options.TimeProvider;
         Latency = options.Latency;
@@ -68,7 +72,7 @@ public sealed class LocalKeyVault : IAsyncDisposable
         _logger = options.LoggerFactory?.CreateLogger<LocalKeyVault>() ?? NullLogger<LocalKeyVault>.Instance;
     }
 
-    /// <summary>Gets the address the server listens on, <c>https://127.0.0.1:{port}/</c>.</summary>
+    /// <summary>Gets the address the server listens on, <c>https://127.0.0.1:{port}/</c> (<c>http://127.0.0.1:{port}/</c>, the proxy's address, when started by <see cref="LocalKeyVaultProxy"/>).</summary>
     public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("The server has not started.");
 
     /// <summary>Gets the tenant id named in the bearer challenge.</summary>
@@ -181,7 +185,11 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <returns>The running server; dispose it to stop it.</returns>
     /// <exception cref="ArgumentException"><see cref="LocalKeyVaultOptions.TenantId"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="LocalKeyVaultOptions.RecoverableDays"/> is not between 7 and 90.</exception>
-    public static async Task<LocalKeyVault> StartAsync(LocalKeyVaultOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<LocalKeyVault> StartAsync(LocalKeyVaultOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(options, proxy: null, cancellationToken);
+
+    /// <summary>Starts the server in process (<paramref name="proxy"/> <see langword="null"/>) or as the HTTPS proxy of <see cref="LocalKeyVaultProxy"/>.</summary>
+    internal static async Task<LocalKeyVault> StartCoreAsync(LocalKeyVaultOptions? options, ProxySettings? proxy, CancellationToken cancellationToken)
     {
         options ??= new LocalKeyVaultOptions();
         ArgumentException.ThrowIfNullOrWhiteSpace(options.TenantId, nameof(options));
@@ -189,8 +197,8 @@ public sealed class LocalKeyVault : IAsyncDisposable
         SecretStore.ValidateRecoverableDays(options.RecoverableDays);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.RequestLogCapacity, 1, nameof(options));
 
-        X509Certificate2 certificate = SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);
-        var server = new LocalKeyVault(options, certificate);
+        X509Certificate2 certificate = proxy?.ServerCertificate ?? SelfSignedCertificateFactory.Create(DateTimeOffset.UtcNow);
+        var server = new LocalKeyVault(options, certificate, proxy);
         try
         {
             // Start outside the caller's execution context: tools that find an app's host by listening for the first
@@ -330,6 +338,11 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <summary>Adds only the routing policy and challenge setting, without the pinned transport (for tests of certificate trust).</summary>
     internal void ConfigureRouting(SecretClientOptions options)
     {
+        if (_proxy is not null)
+        {
+            return; // through the proxy, clients use the real vault URLs and keep verifying the challenge's resource
+        }
+
         options.AddPolicy(_routingPolicy!, HttpPipelinePosition.BeforeTransport);
         options.DisableChallengeResourceVerification = true;
     }
@@ -362,6 +375,9 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// <summary>Gets a vault this server hosts, or <see langword="null"/>; never creates one.</summary>
     internal LocalVault? FindVault(string name) =>
         IsValidVaultName(name) && _vaults.TryGetValue(ToVaultKey(name), out LocalVault? vault) ? vault : null;
+
+    /// <summary>Gets the vaults this server hosts, by name.</summary>
+    internal IEnumerable<LocalVault> Vaults => _vaults.Values.OrderBy(v => v.Name, StringComparer.Ordinal);
 
     internal void CountChallenge() => Interlocked.Increment(ref _challengeCount);
 
@@ -413,7 +429,19 @@ public sealed class LocalKeyVault : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate));
+            if (_proxy is null)
+            {
+                kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate));
+                return;
+            }
+
+            // The proxy's one port: CONNECT tunnels to vault hosts (TLS terminated here), and plain HTTP for the
+            // identity endpoint and the admin API.
+            kestrel.Listen(IPAddress.Loopback, _proxy.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => new ConnectTunnel(next, name => FindVault(name) is not null, _certificate, () => new Uri(Endpoint, AdminApi.Prefix + "/")).OnConnectionAsync);
+            });
         });
         // A fleet of clients in one process opens hundreds of connections at once: past the default backlog (512) the
         // kernel drops their SYNs and each retries 1 s, 3 s, 7 s… later, stalls a real vault's front end does not cause.
@@ -424,25 +452,44 @@ public sealed class LocalKeyVault : IAsyncDisposable
         WebApplication app = builder.Build();
         _app = app;
         var handler = new KeyVaultRequestHandler(this, _logger, _stopping.Token);
-        app.Run(handler.HandleAsync);
+        if (_proxy is null)
+        {
+            app.Run(handler.HandleAsync);
+        }
+        else
+        {
+            var router = new ProxyRequestRouter(handler, new IdentityEndpoint(Credential, _proxy.IdentityHeader), new AdminApi(this), () => Endpoint);
+            app.Run(router.HandleAsync);
+        }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var bound = new Uri(address);
-        _endpoint = new Uri($"https://127.0.0.1:{bound.Port}/");
+        _endpoint = new Uri($"{(_proxy is null ? "https" : "http")}://127.0.0.1:{bound.Port}/");
 
-        var validator = new PinnedCertificateValidator(_certificate);
-        var httpClient = new HttpClient(new SocketsHttpHandler
+        var socketsHandler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
-            SslOptions = { RemoteCertificateValidationCallback = validator.Validate },
-        })
+        };
+        if (_proxy is null)
+        {
+            socketsHandler.SslOptions.RemoteCertificateValidationCallback = new PinnedCertificateValidator(_certificate).Validate;
+        }
+        else
+        {
+            // The real vault URL through this proxy, trusting exactly the local CA: what a client in any language does.
+            socketsHandler.Proxy = new WebProxy(_endpoint);
+            socketsHandler.UseProxy = true;
+            socketsHandler.SslOptions.RemoteCertificateValidationCallback = new CertificateAuthorityValidator(_proxy.CertificateAuthority).Validate;
+        }
+
+        var httpClient = new HttpClient(socketsHandler)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _transport = new HttpClientTransport(httpClient);
-        _routingPolicy = new LocalVaultRoutingPolicy(_endpoint, name => FindVault(name) is not null);
+        _routingPolicy = _proxy is not null ? null : new LocalVaultRoutingPolicy(_endpoint, name => FindVault(name) is not null);
         LocalKeyVaultLog.Started(_logger, _endpoint);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Odibi.Extensions.Internal.References;
 
 namespace Odibi.Extensions.Testing;
 
@@ -9,9 +10,11 @@ namespace Odibi.Extensions.Testing;
 public static class LocalKeyVaultSeedExtensions
 {
     /// <summary>
-    /// Creates, with random values, every Key Vault secret the connections under <c>Odibi:Connections</c> read: a
+    /// Creates, with random values, every Key Vault secret the connections under <c>Odibi:Connections</c> read — a
     /// 64-byte base64 account key for <see cref="AdlsAuthMode.KeyVault"/>, a SAS token for <see cref="AdlsAuthMode.SasToken"/>,
-    /// a client secret for <see cref="AdlsAuthMode.ServicePrincipal"/>. Secrets that already exist are left alone.
+    /// a client secret for <see cref="AdlsAuthMode.ServicePrincipal"/> — and every secret a Key Vault reference in
+    /// <paramref name="configuration"/> names (<c>@Microsoft.KeyVault(…)</c>, for <c>AddKeyVaultReferences</c>; a
+    /// reference to a version is not created). Secrets that already exist are left alone.
     /// </summary>
     /// <param name="vault">The running server.</param>
     /// <param name="configuration">The app's configuration root, or its <c>Odibi</c> section.</param>
@@ -43,6 +46,22 @@ public static class LocalKeyVaultSeedExtensions
                 _ => Random(64),
             });
             created.Add($"{local.Name}/{secretName}");
+        }
+
+        foreach (var (path, value) in configuration.AsEnumerable())
+        {
+            if (!KeyVaultReference.IsCandidate(value)
+                || KeyVaultReference.Parse(path, value!, "vault.azure.net", out _) is not { Version: null } key)
+            {
+                continue; // a malformed reference is the app's to report
+            }
+
+            var local = vault.Vault(key.Vault.Host.Split('.')[0]);
+            if (local.GetSecretValue(key.Name) is null)
+            {
+                local.SetSecret(key.Name, Random(32));
+                created.Add($"{local.Name}/{key.Name}");
+            }
         }
 
         return created;

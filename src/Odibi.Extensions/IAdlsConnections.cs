@@ -34,4 +34,21 @@ public interface IAdlsConnections : IReadOnlyCollection<AdlsConnection>
     /// <returns>One result per connection that needs a secret or a token; with <see cref="PrefetchOptions.VerifyStorage"/>, one per connection, its storage check included.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets one Hadoop ABFS settings map (<c>fs.azure.*</c>) for every usable connection at once, to hand to a Spark
+    /// session that reads several accounts: each account's settings once. Connections on one account must use the same
+    /// credential. The values include secrets: hand them to Spark, never to a log.
+    /// </summary>
+    /// <param name="skipUnusable">
+    /// <see langword="true"/> to leave out connections that are not <see cref="ConnectionStatus.Ready"/> or
+    /// <see cref="ConnectionStatus.Degraded"/>; <see langword="false"/> (the default) to fail naming them.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait for a Key Vault secret.</param>
+    /// <returns>The settings, by key.</returns>
+    /// <exception cref="InvalidOperationException">
+    /// Connections are pending or failed (each named with its status and error), or two connections on one account use
+    /// different credentials (both named). Never holds a value.
+    /// </exception>
+    Task<IReadOnlyDictionary<string, string>> GetSparkConfigurationAsync(bool skipUnusable = false, CancellationToken cancellationToken = default);
 }

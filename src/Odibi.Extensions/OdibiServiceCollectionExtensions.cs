@@ -8,6 +8,7 @@ using Odibi.Extensions;
 using Odibi.Extensions.Internal;
 using Odibi.Extensions.Internal.Hosting;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.References;
 using Odibi.Extensions.Internal.Storage;
 using Odibi.Extensions.Internal.Telemetry;
 
@@ -90,8 +91,9 @@ public static class OdibiServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OdibiOptions>, OdibiOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OdibiTelemetry>();
-        services.TryAddSingleton<VaultClients>();
-        services.TryAddSingleton<SecretCache>();
+        // With AddKeyVaultReferences or AddKeyVaultSecrets on the same credential, their engine: one token, one read per secret.
+        services.TryAddSingleton(static provider => SharedEngine(provider)?.Clients ?? ActivatorUtilities.CreateInstance<VaultClients>(provider));
+        services.TryAddSingleton(static provider => SharedEngine(provider)?.Cache ?? ActivatorUtilities.CreateInstance<SecretCache>(provider));
         services.TryAddSingleton<StorageCredentialFactory>();
         services.TryAddSingleton<IdentityCredentials>();
         services.TryAddSingleton<ConnectionLifecycle>();
@@ -119,6 +121,9 @@ public static class OdibiServiceCollectionExtensions
 
         return new OdibiConnectionsBuilder(services);
     }
+
+    private static KeyVaultEngine? SharedEngine(IServiceProvider provider) =>
+        KeyVaultEngine.Find(provider.GetService<IConfiguration>(), provider.GetRequiredService<IOptions<OdibiClientSettings>>().Value);
 
     private static AdlsConnection KeyedConnection(IServiceProvider provider, object? key) =>
         provider.GetRequiredService<AdlsConnections>()[(string)key!];

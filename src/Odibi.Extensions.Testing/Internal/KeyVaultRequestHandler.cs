@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Odibi.Extensions.Testing.Internal.Operations;
+using Odibi.Extensions.Testing.Internal.Proxy;
 
 namespace Odibi.Extensions.Testing.Internal;
 
@@ -40,7 +41,7 @@ internal sealed partial class KeyVaultRequestHandler
         _server = server;
         _logger = logger;
         _stopping = stopping;
-        _challenge = $"Bearer authorization=\"https://login.windows.net/{server.TenantId}\", resource=\"https://vault.azure.net\"";
+        _challenge = Challenge("https://vault.azure.net");
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -56,6 +57,9 @@ internal sealed partial class KeyVaultRequestHandler
             context.Abort();
         }
     }
+
+    /// <summary>The service's bearer challenge: the tenant's authority and the resource of the vault's cloud.</summary>
+    private string Challenge(string resource) => $"Bearer authorization=\"https://login.windows.net/{_server.TenantId}\", resource=\"{resource}\"";
 
     private static bool TryGetBearerToken(HttpRequest request, out string token)
     {
@@ -118,10 +122,13 @@ internal sealed partial class KeyVaultRequestHandler
         HttpRequest request = context.Request;
         DateTimeOffset arrived = _server.TimeProvider.GetUtcNow();
         SecretRoute route = SecretRoute.Parse(request.Method, request.Path);
-        string vaultName = request.Headers[LocalVaultHeaders.VaultName].ToString();
+        // Through the proxy the tunnel names the vault; in process the routing policy's headers do.
+        VaultTunnelFeature? tunnel = context.Features.Get<VaultTunnelFeature>();
+        string vaultName = tunnel?.VaultName ?? request.Headers[LocalVaultHeaders.VaultName].ToString();
         LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.FindVault(vaultName) : null;
         bool hasToken = TryGetBearerToken(request, out string token);
-        string vaultHost = request.Headers[LocalVaultHeaders.VaultHost].ToString();
+        string vaultHost = tunnel?.Authority ?? request.Headers[LocalVaultHeaders.VaultHost].ToString();
+        string challenge = tunnel is null ? _challenge : Challenge(tunnel.Resource);
         var entry = new RequestEntry(_server, _logger, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
 
         TimeSpan delay = _server.NextDelay(vault);
@@ -151,6 +158,12 @@ internal sealed partial class KeyVaultRequestHandler
             return;
         }
 
+        if (ApiVersions.Check(request.Query["api-version"].ToString()) is { } badVersion)
+        {
+            await entry.ErrorAsync(context, 400, "BadParameter", badVersion, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         LocalKeyVaultRateLimit? rateLimit = vault.RateLimit ?? _server.RateLimit;
         if (!hasToken)
         {
@@ -161,7 +174,7 @@ internal sealed partial class KeyVaultRequestHandler
 
             vault.CountChallenge();
             _server.CountChallenge();
-            context.Response.Headers.WWWAuthenticate = _challenge;
+            context.Response.Headers.WWWAuthenticate = challenge;
             await entry.ErrorAsync(context, 401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -180,7 +193,7 @@ internal sealed partial class KeyVaultRequestHandler
 
         if (_server.ValidateToken is { } validate && !validate(token))
         {
-            context.Response.Headers.WWWAuthenticate = _challenge;
+            context.Response.Headers.WWWAuthenticate = challenge;
             await entry.ErrorAsync(context, 401, "Unauthorized", "AKV10032: The bearer token was rejected by LocalKeyVault.ValidateToken.", cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -61,6 +61,51 @@ internal sealed class AdlsConnections : IAdlsConnections
         return _byName.TryGetValue(name, out connection);
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> GetSparkConfigurationAsync(bool skipUnusable = false, CancellationToken cancellationToken = default)
+    {
+        var unusable = _ordered.Where(c => c.Status is not (ConnectionStatus.Ready or ConnectionStatus.Degraded)).ToList();
+        if (unusable.Count > 0 && !skipUnusable)
+        {
+            var lines = unusable.Select(c => $"  - '{c.Name}' is {c.Status}" +
+                (c.LastResult?.Error is { } error ? $": {SecretFailures.FirstLine(error.Message)}" : "."));
+            throw new InvalidOperationException(
+                $"The Spark settings of every connection are not available: {unusable.Count} connection{(unusable.Count == 1 ? " is" : "s are")} not usable. " +
+                "Fix: wait for them (IAdlsConnections, StatusChanged), fix what failed, or pass skipUnusable: true to leave them out." +
+                Environment.NewLine + string.Join(Environment.NewLine, lines));
+        }
+
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        var byAccount = new Dictionary<string, (AdlsConnection Connection, IReadOnlyDictionary<string, string> Settings)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var connection in _ordered.Except(unusable))
+        {
+            var settings = await connection.GetSparkConfigurationAsync(cancellationToken).ConfigureAwait(false);
+            var account = connection.DfsEndpoint.Host;
+            if (byAccount.TryGetValue(account, out var first))
+            {
+                if (!SameSettings(first.Settings, settings))
+                {
+                    throw new InvalidOperationException(
+                        $"Connections '{first.Connection.Name}' ({first.Connection.AuthMode}) and '{connection.Name}' ({connection.AuthMode}) both use account " +
+                        $"{account} with different credentials, and Spark takes one per account. Fix: give them the same credential, or build a Spark " +
+                        "session per connection with AdlsConnection.GetSparkConfigurationAsync.");
+                }
+
+                continue;
+            }
+
+            byAccount.Add(account, (connection, settings));
+            foreach (var (key, value) in settings)
+            {
+                merged[key] = value;
+            }
+        }
+
+        return merged;
+    }
+
+    private static bool SameSettings(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && string.Equals(kv.Value, other, StringComparison.Ordinal));
+
     public async Task<PrefetchReport> PrefetchAsync(CancellationToken cancellationToken = default)
     {
         var report = (await _prefetcher.RunAsync(_ordered, CheckKind.Startup, cancellationToken).ConfigureAwait(false)).WithNothingToFetch(_ordered);

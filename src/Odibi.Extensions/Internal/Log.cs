@@ -116,4 +116,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 31, EventName = "ConnectionNotKeyed", Level = LogLevel.Warning,
         Message = "Connection '{Connection}' has no keyed services ([FromKeyedServices(\"{Connection}\")]): it was configured after AddOdibiConnections ran. Call AddOdibiConnections after every configuration source is added; IAdlsConnections[\"{Connection}\"] works either way.")]
     public static partial void ConnectionNotKeyed(ILogger logger, string connection);
+
+    [LoggerMessage(EventId = 40, EventName = "KeyVaultReferenceSkipped", Level = LogLevel.Warning,
+        Message = "Optional Key Vault reference at {Path} is absent from the configuration: {Reason}")]
+    public static partial void KeyVaultReferenceSkipped(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 41, EventName = "KeyVaultReloadFailed", Level = LogLevel.Warning,
+        Message = "Reloading {Count} Key Vault secrets of the configuration failed; the last values stay until a reload succeeds: {Reason}")]
+    public static partial void KeyVaultReloadFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(EventId = 42, EventName = "KeyVaultReloaded", Level = LogLevel.Information,
+        Message = "Reloaded Key Vault secrets of the configuration: {Changed} of {Count} changed.")]
+    public static partial void KeyVaultReloaded(ILogger logger, int changed, int count);
+
+    [LoggerMessage(EventId = 43, EventName = "KeyVaultReloadRecovered", Level = LogLevel.Information,
+        Message = "Reloading Key Vault secrets of the configuration succeeds again.")]
+    public static partial void KeyVaultReloadRecovered(ILogger logger);
 }

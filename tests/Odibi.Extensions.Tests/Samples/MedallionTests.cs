@@ -58,6 +58,7 @@ public sealed class MedallionTests
         Assert.True(exitCode == 0, output);
         Assert.StartsWith("Medallion: local Key Vault", output, StringComparison.Ordinal);
         Assert.Contains("9 of 9 connections ready", output, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Warehouse: read from Key Vault (44 characters)", output, StringComparison.Ordinal);
         Assert.Contains("(dev needed nothing fetched)", output, StringComparison.Ordinal);
         Assert.Contains("Health: Healthy", output, StringComparison.Ordinal);
     }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Odibi.Extensions.Internal.KeyVault;
+using Odibi.Extensions.Internal.References;
 
 namespace Odibi.Extensions.Internal.Hosting;
 
@@ -20,7 +22,9 @@ internal sealed class OdibiStartupService(
     ILogger<OdibiStartupService> logger,
     IHostEnvironment? environment = null,
     AzureEventSourceLogForwarder? azureLogs = null,
-    OdibiKeyedConnections? keyed = null) : IHostedLifecycleService, IDisposable
+    OdibiKeyedConnections? keyed = null,
+    IConfiguration? configuration = null,
+    ILoggerFactory? loggerFactory = null) : IHostedLifecycleService, IDisposable
 {
     /// <summary>The first wait before a failed connection is retried.</summary>
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -48,6 +52,11 @@ internal sealed class OdibiStartupService(
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        if (loggerFactory is not null)
+        {
+            KeyVaultEngine.AttachLogging(configuration, loggerFactory); // Key Vault configuration sources log from now on
+        }
+
         LogNames();
         if (environment?.IsProduction() == true)
         {
