@@ -249,6 +249,8 @@ public sealed class LocalKeyVault : IAsyncDisposable
     /// (<c>https://{name}.vault.azure.net</c>, sovereign clouds, private links): sets a transport that trusts exactly this
     /// server's certificate, adds a policy routing each request to the vault named by its host, and sets
     /// <see cref="SecretClientOptions.DisableChallengeResourceVerification"/>. Retry and diagnostics settings are left alone.
+    /// On a server started by <see cref="LocalKeyVaultProxy"/>, the transport goes through the proxy instead and trusts
+    /// exactly its CA; no policy is added and the challenge's resource stays verified.
     /// </summary>
     /// <param name="options">The options to change.</param>
     public void ConfigureClientOptions(SecretClientOptions options)

@@ -36,7 +36,7 @@ internal sealed partial class KeyVaultRequestHandler
             default:
                 if (fault.StatusCode == 401)
                 {
-                    context.Response.Headers.WWWAuthenticate = _challenge;
+                    context.Response.Headers.WWWAuthenticate = ChallengeFor(context);
                 }
 
                 (string code, string message, string? innerCode) = DescribeStatus(fault.StatusCode, secretName);

@@ -61,6 +61,10 @@ internal sealed partial class KeyVaultRequestHandler
     /// <summary>The service's bearer challenge: the tenant's authority and the resource of the vault's cloud.</summary>
     private string Challenge(string resource) => $"Bearer authorization=\"https://login.windows.net/{_server.TenantId}\", resource=\"{resource}\"";
 
+    /// <summary>The challenge for a request: the resource of the cloud its tunnel is for, or Key Vault's public one.</summary>
+    private string ChallengeFor(HttpContext context) =>
+        context.Features.Get<VaultTunnelFeature>() is { } tunnel ? Challenge(tunnel.Resource) : _challenge;
+
     private static bool TryGetBearerToken(HttpRequest request, out string token)
     {
         string authorization = request.Headers.Authorization.ToString();
@@ -128,7 +132,7 @@ internal sealed partial class KeyVaultRequestHandler
         LocalVault? vault = LocalKeyVault.IsValidVaultName(vaultName) ? _server.FindVault(vaultName) : null;
         bool hasToken = TryGetBearerToken(request, out string token);
         string vaultHost = tunnel?.Authority ?? request.Headers[LocalVaultHeaders.VaultHost].ToString();
-        string challenge = tunnel is null ? _challenge : Challenge(tunnel.Resource);
+        string challenge = ChallengeFor(context);
         var entry = new RequestEntry(_server, _logger, arrived, request.Method, vault?.Name, vaultHost.Length > 0 ? vaultHost : null, route, hasToken);
 
         TimeSpan delay = _server.NextDelay(vault);

@@ -85,6 +85,19 @@ public sealed class LocalKeyVaultProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SecretClient_ForSovereignCloudHost_GetsThatCloudsChallengeResource()
+    {
+        _proxy.Server.Vault(_vaultName).SetSecret("db", "cn");
+        var client = new SecretClient(new Uri($"https://{_vaultName}.vault.azure.cn/"), _proxy.Server.Credential, ProxiedOptions());
+
+        KeyVaultSecret secret = await client.GetSecretAsync("db");
+
+        Assert.Equal("cn", secret.Value);
+        Assert.StartsWith($"https://{_vaultName}.vault.azure.cn/secrets/db/", secret.Id.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["https://vault.azure.cn/.default"], _proxy.Server.Credential.Requests[0].Scopes);
+    }
+
+    [Fact]
     public async Task Connect_ToHostedVault_Answers200AndServesTheLocalCaCertificate()
     {
         (string status, _) = await ConnectAsync($"{_vaultName}.vault.azure.net:443");
