@@ -118,6 +118,15 @@ public sealed class LocalKeyVaultProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PlainProxyRequest_ForAnHttpUrl_IsRefusedNamingHttpsProxy()
+    {
+        (string status, string body) = await SendRawAsync("GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal("HTTP/1.1 403 Forbidden", status);
+        Assert.Contains("HTTPS_PROXY", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connect_ToVaultHostOnAnotherPort_IsRefused()
     {
         (string status, _) = await ConnectAsync($"{_vaultName}.vault.azure.net:8443");
@@ -442,12 +451,16 @@ public sealed class LocalKeyVaultProxyTests : IAsyncLifetime
     }
 
     /// <summary>Sends a CONNECT by hand and reads the proxy's status line and body.</summary>
-    private async Task<(string Status, string Body)> ConnectAsync(string target)
+    private Task<(string Status, string Body)> ConnectAsync(string target) =>
+        SendRawAsync($"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
+
+    /// <summary>Sends a request head by hand and reads the status line and body (or the status line of an open tunnel).</summary>
+    private async Task<(string Status, string Body)> SendRawAsync(string head)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, _proxy.ProxyUri.Port);
         NetworkStream stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         var received = new StringBuilder();
         byte[] buffer = new byte[4096];
         while (true)
