@@ -328,7 +328,10 @@ public sealed class LocalKeyVault : IAsyncDisposable
                 await _app.DisposeAsync().ConfigureAwait(false);
             }
 
-            LocalKeyVaultLog.Stopped(_logger, Endpoint);
+            if (_endpoint is not null) // null when the start failed (a port in use): its error must not be masked
+            {
+                LocalKeyVaultLog.Stopped(_logger, _endpoint);
+            }
         }
 
         // The transport stays usable on purpose: clients configured by this server then fail the way they would

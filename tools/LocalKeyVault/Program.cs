@@ -32,7 +32,14 @@ catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorC
     Console.Error.WriteLine($"LocalKeyVault: port {command.ProxyOptions.Port} on 127.0.0.1 is in use: pass another --port (0 picks a free one).");
     return 1;
 }
-catch (Exception ex) when (ex is ArgumentException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+catch (ArgumentException ex)
+{
+    // A vault name or the tenant: the message names the value; the flag is the fix.
+    string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+    Console.Error.WriteLine($"LocalKeyVault: {message} Fix --vault (or the --seed file's vault names) or --tenant.");
+    return 1;
+}
+catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"LocalKeyVault: {ex.Message}");
     return 1;

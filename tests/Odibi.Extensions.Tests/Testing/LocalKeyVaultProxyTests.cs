@@ -339,6 +339,14 @@ public sealed class LocalKeyVaultProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_OnAPortInUse_FailsWithTheBindError()
+    {
+        IOException error = await Assert.ThrowsAsync<IOException>(() => LocalKeyVaultProxy.StartAsync(new LocalKeyVaultProxyOptions { Port = _proxy.ProxyUri.Port }));
+
+        Assert.Contains(_proxy.ProxyUri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartAsync_WithCertificateDirectory_KeepsTheCaAcrossRuns()
     {
         string directory = Path.Combine(Path.GetTempPath(), "lkv-ca-" + Guid.NewGuid().ToString("N"));
