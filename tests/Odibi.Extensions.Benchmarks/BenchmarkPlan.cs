@@ -23,6 +23,13 @@ internal static class BenchmarkPlan
 
     public static readonly IFetchStrategy Floor = new TokenPresentFloorStrategy();
 
+    public static readonly IFetchStrategy References = new OdibiReferencesStrategy();
+
+    public static readonly IFetchStrategy KeyVaultProvider = new KeyVaultProviderStrategy();
+
+    /// <summary>Configuration references: Odibi's, the Key Vault configuration provider's strategy, and one after another.</summary>
+    public static readonly IReadOnlyList<IFetchStrategy> ReferenceStrategies = [Sequential, KeyVaultProvider, References];
+
     public static readonly IReadOnlyList<IFetchStrategy> All = [Sequential, PerFetchClient, Odibi];
 
     /// <summary>Latency-bound rows also run the floor: a bare client with the token pre-sent (no retries, so not under a rate limit).</summary>
@@ -64,6 +71,18 @@ internal static class BenchmarkPlan
             plan.Add((new Scenario(ScenarioKind.Shared, 2, 1, 4, token, null), All));
         }
 
+        // Key Vault references in configuration, latency- and rate-bound.
+        foreach (var rate in new int?[] { null, RateLimit })
+        {
+            foreach (var vaults in new[] { 1, 4 })
+            {
+                foreach (var secrets in new[] { 16, 64, 256 })
+                {
+                    plan.Add((new Scenario(ScenarioKind.References, secrets, vaults, secrets, ColdToken, rate), ReferenceStrategies));
+                }
+            }
+        }
+
         // The field case: a slow credential discovery, which one shared credential pays once rather than per fetch.
         foreach (var secrets in new[] { 4, 16 })
         {
@@ -81,6 +100,7 @@ internal static class BenchmarkPlan
         (new Scenario(ScenarioKind.LatencyBound, 64, 4, 64, TimeSpan.Zero, null), [Odibi]),
         (new Scenario(ScenarioKind.RateBound, 1024, 1, 1024, TimeSpan.Zero, RateLimit), [Odibi]),
         (new Scenario(ScenarioKind.Shared, 2, 1, 4, ColdToken, null), All),
+        (new Scenario(ScenarioKind.References, 64, 4, 64, TimeSpan.Zero, null), [KeyVaultProvider, References]),
     ];
 
     /// <summary>Warms the JIT and the connection pool (up to 4 vaults × 64 connections) before anything is measured.</summary>

@@ -18,7 +18,7 @@ internal static class PerformancePlot
 
     public static void Write(IReadOnlyList<CellResult> cells, string path)
     {
-        var oneVault = cells.Where(c => c.HasRuns && c.Scenario.Vaults == 1 && c.Scenario.Kind != ScenarioKind.Shared
+        var oneVault = cells.Where(c => c.HasRuns && c.Scenario.Vaults == 1 && c.Scenario.Kind is ScenarioKind.LatencyBound or ScenarioKind.RateBound
             && c.Scenario.TokenLatency != BenchmarkPlan.SlowDiscoveryToken).ToList();
         var panels = oneVault.Select(c => c.Scenario.TokenLatency).Distinct().OrderDescending().ToList();
         if (panels.Count == 0)

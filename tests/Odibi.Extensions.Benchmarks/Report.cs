@@ -24,6 +24,7 @@ internal static class Report
         Section(text, cells, ScenarioKind.LatencyBound, "Latency-bound (no rate limit)");
         Section(text, cells, ScenarioKind.RateBound, $"Rate-bound (each vault allows {BenchmarkPlan.RateLimit} requests per sliding second, then 429 Throttled without Retry-After, as Key Vault answers)");
         Section(text, cells, ScenarioKind.Shared, "Shared (4 connections using 2 distinct secrets, 1 vault)");
+        Section(text, cells, ScenarioKind.References, "Key Vault references in configuration (one reference per secret; R where a rate limit applies)");
         text.AppendLine(Formula).AppendLine();
 
         if (cells.Any(c => c.Skipped is not null || c.Runs.Count == 1))
@@ -74,16 +75,17 @@ internal static class Report
             {
                 ScenarioKind.LatencyBound => "latency",
                 ScenarioKind.RateBound => string.Create(Invariant, $"rate {scenario.RequestsPerSecond}/s"),
+                ScenarioKind.References => scenario.RequestsPerSecond is int r ? string.Create(Invariant, $"references, rate {r}/s") : "references",
                 _ => "shared",
             };
             var medians = strategies.Select(name => row.FirstOrDefault(c => c.Strategy == name) switch
             {
                 null => "",
                 { HasRuns: false } => "skipped",
-                var cell when name == BenchmarkPlan.Odibi.Name => $"**{cell.MedianMs:F0}**",
+                var cell when name == BenchmarkPlan.Odibi.Name || name == BenchmarkPlan.References.Name => $"**{cell.MedianMs:F0}**",
                 var cell => cell.MedianMs.ToString("F0", Invariant) + (cell.Runs.Count == 1 ? " (1 run)" : string.Empty),
             });
-            var odibi = row.FirstOrDefault(c => c.Strategy == BenchmarkPlan.Odibi.Name && c.HasRuns);
+            var odibi = row.FirstOrDefault(c => (c.Strategy == BenchmarkPlan.Odibi.Name || c.Strategy == BenchmarkPlan.References.Name) && c.HasRuns);
             var odibiColumns = odibi is null
                 ? " | | |"
                 : string.Create(Invariant, $" {odibi.Ratio:F2}× | {Range(odibi.Runs.Select(r => r.TokenRequests))} | ") +

@@ -11,6 +11,9 @@ internal enum ScenarioKind
 
     /// <summary>Several connections share fewer distinct secrets.</summary>
     Shared,
+
+    /// <summary>Key Vault references in configuration (one per secret), with or without a rate limit.</summary>
+    References,
 }
 
 /// <summary>

@@ -14,14 +14,28 @@ internal static class Targets
     {
         var checks = new List<TargetCheck>();
         var odibi = cells.Where(c => c.Strategy == BenchmarkPlan.Odibi.Name && c.HasRuns).ToList();
+        var references = cells.Where(c => c.Strategy == BenchmarkPlan.References.Name && c.HasRuns).ToList();
         if (requireOdibiEverywhere)
         {
-            var scenarios = cells.Select(c => c.Scenario).Distinct().Count();
+            var scenarios = cells.Select(c => c.Scenario).Where(s => s.Kind != ScenarioKind.References).Distinct().Count();
             checks.Add(new TargetCheck("Odibi completed every scenario", $"{odibi.Count} of {scenarios} scenarios", scenarios > 0 && odibi.Count == scenarios, IsCount: true));
         }
 
         AddRatio(checks, odibi.Where(c => c.Scenario.Kind == ScenarioKind.LatencyBound).ToList(), 1.15, "Latency-bound: Odibi ≤ 1.15 × bound");
         AddRatio(checks, odibi.Where(c => c.Scenario.Kind == ScenarioKind.RateBound).ToList(), 1.25, "Rate-bound: Odibi ≤ 1.25 × bound");
+
+        AddRatio(checks, references, 1.15, "References: Odibi ≤ 1.15 × bound");
+        if (references.Count > 0)
+        {
+            var runs = references.SelectMany(c => c.Runs.Select(r => (c.Scenario, Run: r))).ToList();
+            var bad = runs.Where(x => x.Run.Failures != 0 || x.Run.TokenRequests != 1 || x.Run.Challenges != 0
+                                      || x.Run.VaultRequests != x.Scenario.Secrets + x.Run.Throttled).ToList();
+            checks.Add(new TargetCheck("References: 0 failures, 1 token, one GET per secret (+ 429s), no challenge",
+                bad.Count == 0
+                    ? $"exact in each of {runs.Count} loads"
+                    : $"{bad.Count} of {runs.Count} loads differ, e.g. {bad[0].Run.Failures} failures, {bad[0].Run.TokenRequests} tokens, {bad[0].Run.VaultRequests} requests in {bad[0].Scenario.Label}",
+                bad.Count == 0, IsCount: true));
+        }
 
         AddFloor(checks, cells, 1.10);
         AddSpeedup(checks, cells, BenchmarkPlan.Sequential.Name, 4, TimeSpan.Zero, 2.3);

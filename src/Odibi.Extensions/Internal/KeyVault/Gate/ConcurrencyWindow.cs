@@ -3,8 +3,8 @@ namespace Odibi.Extensions.Internal.KeyVault.Gate;
 /// <summary>
 /// How many requests may be in flight to one vault: a window that starts at <see cref="InitialWindow"/> (or the maximum
 /// when lower) and grows by one per fast success, doubling per round trip (slow start), until the first 429 or the first
-/// slow answer; from then on it grows by about one per round trip. A 429 for a request sent after the last cut multiplies
-/// it by 0.9 (one cut per round trip). A success counts as fast while the vault is not held and its latency is within
+/// slow answer; from then on it grows by about one per round trip. The 429 that ends slow start returns it to where it
+/// started; after that, a 429 for a request sent after the last cut multiplies it by 0.9 (one cut per round trip). A success counts as fast while the vault is not held and its latency is within
 /// 1.5× the baseline: the fastest latency seen, drifting up toward recent ones so that one unusually fast answer does not
 /// stop the growth for good. Not thread-safe: <see cref="VaultGate"/> calls it under its lock.
 /// </summary>
@@ -18,6 +18,7 @@ internal sealed class ConcurrencyWindow
     private const double FastFactor = 1.5;
 
     private readonly int _max;
+    private readonly int _initial;
     private double _limit;
     private double _ramp = double.MaxValue; // in flight allowed while ramping up after a reopen; MaxValue when not ramping
     private long _lastCut = long.MinValue;
@@ -27,7 +28,8 @@ internal sealed class ConcurrencyWindow
     public ConcurrencyWindow(int max)
     {
         _max = max;
-        _limit = Math.Min(InitialWindow, max);
+        _initial = Math.Min(InitialWindow, max);
+        _limit = _initial;
     }
 
     /// <summary>Gets the current limit on requests in flight.</summary>
@@ -42,12 +44,16 @@ internal sealed class ConcurrencyWindow
     /// <summary>A request sent at <paramref name="sent"/> was answered 429 at <paramref name="now"/>.</summary>
     public void Throttled(long sent, long now)
     {
-        _slowStart = false;
         if (sent > _lastCut)
         {
-            _limit = Math.Max(1, _limit * Decrease);
+            // The 429 that ends slow start returns the window to where it started: it has just doubled past what the vault
+            // admits, and a vault limited by rate (not by requests in flight) refuses every request of the overshoot.
+            // Later round trips of 429s cut it by a tenth.
+            _limit = _slowStart && _limit > _initial ? _initial : Math.Max(1, _limit * Decrease);
             _lastCut = now;
         }
+
+        _slowStart = false;
     }
 
     /// <summary>A request was answered 2xx after <paramref name="latency"/> seconds: the baseline moves, a ramp goes on.</summary>

@@ -33,19 +33,26 @@ public class ConcurrencyWindowTests
     }
 
     [Fact]
-    public void A429_EndsSlowStart_ThenAboutOneMorePerRoundTrip()
+    public void A429_EndsSlowStartAtTheInitialWindow_ThenATenthPerRoundTripOf429s_AndAboutOneMorePerRoundTrip()
     {
         var window = new ConcurrencyWindow(1024);
         RoundTrip(window, 0.05);
+        RoundTrip(window, 0.05);
+        Assert.Equal(256, window.Limit);
+
         var sent = _clock;
         _clock += 10;
         window.Throttled(sent, _clock);
         Assert.False(window.InSlowStart);
-        Assert.Equal(115, window.Limit); // 128 × 0.9
+        Assert.Equal(64, window.Limit); // the overshoot undone: back where it started
+
+        sent = ++_clock;
+        _clock += 10;
+        window.Throttled(sent, _clock);
+        Assert.Equal(57, window.Limit); // 64 × 0.9
 
         RoundTrip(window, 0.05);
-
-        Assert.InRange(window.Limit, 116, 117);
+        Assert.Equal(58, window.Limit);
     }
 
     [Fact]
