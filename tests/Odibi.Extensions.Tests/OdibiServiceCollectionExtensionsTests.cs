@@ -9,7 +9,7 @@ using Odibi.Extensions.Tests.Infrastructure;
 
 namespace Odibi.Extensions.Tests;
 
-public class OdibiServiceCollectionExtensionsTests
+public class OdibiServiceCollectionExtensionsTests(ITestOutputHelper output)
 {
     private const string Key = TestConfiguration.AzuriteKey;
 
@@ -271,7 +271,7 @@ public class OdibiServiceCollectionExtensionsTests
             "partner": { "Account": "partnerdata", "Container": "inbound", "AuthMode": "SasToken", "SasToken": "sv=2022-11-02&sig=abc" } } } }
         """;
 
-    private static IHost BuildHost(string json, string environment = "Development")
+    private IHost BuildHost(string json, string environment = "Development")
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -280,6 +280,7 @@ public class OdibiServiceCollectionExtensionsTests
         });
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Services.AddFakeLogging();
         builder.Services.AddOdibiConnections();
         return builder.Build();

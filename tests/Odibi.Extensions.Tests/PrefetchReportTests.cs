@@ -6,7 +6,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests;
 
-public sealed class PrefetchReportTests : IAsyncLifetime
+public sealed class PrefetchReportTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
 
@@ -23,7 +23,7 @@ public sealed class PrefetchReportTests : IAsyncLifetime
             "bronze": {{KeyVaultConnection("bronze001", vault, "bronze-key")}},
             "dev": { "Account": "dev001", "Container": "data", "AuthMode": "DirectKey", "AccountKey": "{{TestConfiguration.AzuriteKey}}" },
             "inline": { "Account": "inline001", "Container": "data", "AuthMode": "SasToken", "SasToken": "sv=2022-11-02&sig=abc" }
-            """), _server);
+            """), _server, output: output);
 
         await host.StartAsync();
         var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!;

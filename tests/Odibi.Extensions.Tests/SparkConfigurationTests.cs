@@ -5,7 +5,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 namespace Odibi.Extensions.Tests;
 
 /// <summary>One Spark settings map for every connection, from real hosts reading LocalKeyVault.</summary>
-public sealed class SparkConfigurationTests : IAsyncLifetime
+public sealed class SparkConfigurationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string KeyA = "a2V5LWE=", KeyB = "a2V5LWI=";
 
@@ -70,7 +70,7 @@ public sealed class SparkConfigurationTests : IAsyncLifetime
 
     private async Task<IReadOnlyDictionary<string, string>> MergedAsync(string json, bool skipUnusable = false)
     {
-        using var host = Build(json, _server);
+        using var host = Build(json, _server, output: output);
         await host.StartAsync();
         try
         {

@@ -51,12 +51,12 @@ internal static class Azurite
         $$"""{ "Account": "{{Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}", "AuthMode": "KeyVault", "KeyVaultName": "{{vault}}", "SecretName": "{{secret}}", "Optional": {{(optional ? "true" : "false")}} }""";
 
     /// <summary>Builds a host like <see cref="VaultTestHost.Build"/>, with blob clients that give up quickly.</summary>
-    public static IHost Build(string json, LocalKeyVault vault, Action<HostApplicationBuilder>? configure = null) =>
+    public static IHost Build(string json, LocalKeyVault vault, Action<HostApplicationBuilder>? configure = null, ITestOutputHelper? output = null) =>
         VaultTestHost.Build(json, vault, builder =>
         {
             new OdibiConnectionsBuilder(builder.Services).ConfigureBlobClient(options => FastRetries(options));
             configure?.Invoke(builder);
-        });
+        }, output: output);
 
     public static BlobClientOptions FastRetries(BlobClientOptions options)
     {

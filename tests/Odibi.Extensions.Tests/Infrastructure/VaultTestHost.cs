@@ -37,11 +37,16 @@ internal static class VaultTestHost
             "Connections": { {{connections}} } } }
         """;
 
+    /// <summary>
+    /// A host whose log goes to a <see cref="Microsoft.Extensions.Logging.Testing.FakeLogCollector"/> and, given
+    /// <paramref name="output"/>, to the test's output, which the console shows for a failed test only.
+    /// </summary>
     public static IHost Build(
         string json,
         LocalKeyVault vault,
         Action<HostApplicationBuilder>? configure = null,
-        string environment = "Development")
+        string environment = "Development",
+        ITestOutputHelper? output = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -52,6 +57,11 @@ internal static class VaultTestHost
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Services.AddFakeLogging();
+        if (output is not null)
+        {
+            builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
+        }
+
         builder.Services.AddOdibiConnections()
             .UseLocalKeyVault(vault)
             .ConfigureSecretClient(options =>

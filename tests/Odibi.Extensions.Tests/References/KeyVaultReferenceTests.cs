@@ -6,12 +6,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Odibi.Extensions.Testing;
+using Odibi.Extensions.Tests.Infrastructure;
 using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.References;
 
 /// <summary>Key Vault references in configuration, read through LocalKeyVault by the real SecretClient.</summary>
-public sealed class KeyVaultReferenceTests : IAsyncLifetime
+public sealed class KeyVaultReferenceTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
 
@@ -109,6 +110,7 @@ public sealed class KeyVaultReferenceTests : IAsyncLifetime
         _server.Vault(vault).SetSecret("orders-sql", "Server=orders");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(OdibiJson(
             $"\"bronze\": {KeyVaultConnection("bronze001", vault, "bronze-key")}"))));
         builder.Configuration["ConnectionStrings:Orders"] = $"@Microsoft.KeyVault(VaultName={vault};SecretName=orders-sql)";

@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Odibi.Extensions.Testing;
+using Odibi.Extensions.Tests.Infrastructure;
 
 namespace Odibi.Extensions.Tests.Samples;
 
 /// <summary>The README's "Testing your app with LocalKeyVault" example, kept compiling and passing.</summary>
-public sealed class ReadmeExampleTests
+public sealed class ReadmeExampleTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task LocalKeyVault_ReadmeExample_StartsAppAgainstLocalVault()
@@ -18,6 +19,7 @@ public sealed class ReadmeExampleTests
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders(); // not in the README: a passing test prints nothing
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output)); // not in the README: a failing test shows the log
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Odibi:Connections:bronze:Account"] = "dlsbronzeprod001",

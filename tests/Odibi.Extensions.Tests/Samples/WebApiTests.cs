@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
+using Odibi.Extensions.Tests.Infrastructure;
 using Odibi.Extensions.Tests.Testing;
 
 namespace Odibi.Extensions.Tests.Samples;
@@ -10,7 +11,13 @@ namespace Odibi.Extensions.Tests.Samples;
 /// <summary>The WebApi sample, started in-process against its LocalKeyVault.</summary>
 public sealed class WebApiTests
 {
-    public WebApiTests() => TestThreadPool.EnsureMinThreads();
+    private readonly ITestOutputHelper _output;
+
+    public WebApiTests(ITestOutputHelper output)
+    {
+        TestThreadPool.EnsureMinThreads();
+        _output = output;
+    }
 
     [Fact]
     public async Task HealthReady_AllConnectionsReady_HealthyJsonPerConnection()
@@ -87,7 +94,7 @@ public sealed class WebApiTests
         Assert.DoesNotContain("key\":", body, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The app with its console logging off: a passing test prints nothing.</summary>
-    private static WebApplicationFactory<Program> Quiet(WebApplicationFactory<Program> app) =>
-        app.WithWebHostBuilder(b => b.ConfigureLogging(logging => logging.ClearProviders()));
+    /// <summary>The app logging to the test's output, not the console: a passing test prints nothing, a failing one shows the log.</summary>
+    private WebApplicationFactory<Program> Quiet(WebApplicationFactory<Program> app) =>
+        app.WithWebHostBuilder(b => b.ConfigureLogging(logging => logging.ClearProviders().AddProvider(new TestOutputLoggerProvider(_output))));
 }

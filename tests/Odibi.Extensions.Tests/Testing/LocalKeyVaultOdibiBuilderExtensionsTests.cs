@@ -9,7 +9,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 namespace Odibi.Extensions.Tests.Testing;
 
 /// <summary><c>UseLocalKeyVault</c>: every credential the connections use is the local vault's, identity modes included.</summary>
-public sealed class LocalKeyVaultOdibiBuilderExtensionsTests : IAsyncLifetime
+public sealed class LocalKeyVaultOdibiBuilderExtensionsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
 
@@ -32,7 +32,7 @@ public sealed class LocalKeyVaultOdibiBuilderExtensionsTests : IAsyncLifetime
     public async Task UseLocalKeyVault_EveryMode_ReadyWithTheLocalCredentialOnly()
     {
         var json = AllModes(UniqueVaultName());
-        using var host = Build(json, _server, builder => _server.SeedSecrets(builder.Configuration));
+        using var host = Build(json, _server, builder => _server.SeedSecrets(builder.Configuration), output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -79,10 +79,11 @@ public sealed class LocalKeyVaultOdibiBuilderExtensionsTests : IAsyncLifetime
         Assert.Equal(2, storage.Count);
     }
 
-    private static IHost BuildWithout(string json, Action<IOdibiConnectionsBuilder> configure)
+    private IHost BuildWithout(string json, Action<IOdibiConnectionsBuilder> configure)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders(); // a passing test prints nothing
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
         configure(builder.Services.AddOdibiConnections());
         return builder.Build();

@@ -8,7 +8,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Health;
 
-public sealed class OdibiHealthCheckTests : IAsyncLifetime
+public sealed class OdibiHealthCheckTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "c2VjcmV0LWtleS12YWx1ZS1mb3ItaGVhbHRoLWNoZWNr";
 
@@ -28,7 +28,7 @@ public sealed class OdibiHealthCheckTests : IAsyncLifetime
     [Fact]
     public async Task CheckHealth_AllReady_HealthyWithOneEntryPerConnection()
     {
-        using var host = Build(Json(), _server, Health());
+        using var host = Build(Json(), _server, Health(), output: output);
         await host.StartAsync();
 
         var entry = await CheckAsync(host);
@@ -49,7 +49,7 @@ public sealed class OdibiHealthCheckTests : IAsyncLifetime
     public async Task CheckHealth_OnlyOptionalFailed_Degraded()
     {
         _server.Vault(_vault).InjectFault("partner-key", LocalKeyVaultFault.Status(403).Always());
-        using var host = Build(Json(partnerOptional: true), _server, Health());
+        using var host = Build(Json(partnerOptional: true), _server, Health(), output: output);
         await host.StartAsync();
 
         var entry = await CheckAsync(host);
@@ -69,7 +69,7 @@ public sealed class OdibiHealthCheckTests : IAsyncLifetime
     public async Task CheckHealth_RequiredFailedUnderDegrade_ReportsFailureStatus(HealthStatus? failureStatus, HealthStatus expected)
     {
         _server.Vault(_vault).InjectFault("partner-key", LocalKeyVaultFault.Status(403).Always());
-        using var host = Build(Json(policy: "Degrade"), _server, Health(failureStatus));
+        using var host = Build(Json(policy: "Degrade"), _server, Health(failureStatus), output: output);
         await host.StartAsync();
 
         var entry = await CheckAsync(host);
@@ -84,7 +84,7 @@ public sealed class OdibiHealthCheckTests : IAsyncLifetime
     public async Task CheckHealth_BackgroundPrefetchRunning_UnhealthyUntilDone()
     {
         _server.Vault(_vault).Latency = TimeSpan.FromSeconds(1);
-        using var host = Build(Json(policy: "Background"), _server, Health());
+        using var host = Build(Json(policy: "Background"), _server, Health(), output: output);
         await host.StartAsync();
 
         var during = await CheckAsync(host);
@@ -111,7 +111,7 @@ public sealed class OdibiHealthCheckTests : IAsyncLifetime
         {
             Health()(b);
             b.Services.AddSingleton<TimeProvider>(time);
-        });
+        }, output: output);
         await host.StartAsync();
         var bronze = host.Services.GetRequiredService<IAdlsConnections>()["bronze"];
         _server.Vault(_vault).InjectFault("bronze-key", LocalKeyVaultFault.Status(503).Always());

@@ -21,7 +21,7 @@ namespace Odibi.Extensions.Tests.Internal.Hosting;
 /// The one lifecycle every path after startup goes through: retries, late successes, health probes and refreshes move a
 /// connection only once every step its settings ask for has passed. Statuses are recorded through StatusChanged, never sampled.
 /// </summary>
-public sealed class ConnectionLifecycleTests : IAsyncLifetime
+public sealed class ConnectionLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHMtb25seQ==";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -46,7 +46,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         var missing = Azurite.UniqueContainer("gone");
         using var host = Azurite.Build(OdibiJson(
             $"\"lake\": {Azurite.KeyVaultConnection(url, missing, _vault, "lake-key")}",
-            prefetch: "\"Policy\": \"Degrade\", \"VerifyStorage\": true"), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+            prefetch: "\"Policy\": \"Degrade\", \"VerifyStorage\": true"), _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         var transitions = Record(lake);
 
@@ -77,7 +77,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         var missing = Azurite.UniqueContainer("gone");
         using var host = Azurite.Build(OdibiJson(
             $"\"lake\": {Azurite.KeyVaultConnection(url, missing, _vault, "lake-key", optional: true)}",
-            prefetch: "\"VerifyStorage\": true, \"StartupTimeout\": \"00:00:00.200\""), _server);
+            prefetch: "\"VerifyStorage\": true, \"StartupTimeout\": \"00:00:00.200\""), _server, output: output);
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         var transitions = Record(lake);
 
@@ -108,7 +108,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
             {
                 b.Services.AddSingleton<TimeProvider>(time);
                 b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true);
-            });
+            }, output: output);
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         var health = host.Services.GetRequiredService<HealthCheckService>();
         await host.StartAsync();
@@ -146,7 +146,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
             {
                 b.Services.AddSingleton<TimeProvider>(time);
                 b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true); // only the probe checks storage
-            });
+            }, output: output);
         var lake = host.Services.GetRequiredService<IAdlsConnections>()["lake"];
         await host.StartAsync();
         var transitions = Record(lake);
@@ -182,7 +182,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         }));
         var credential = new FailingCredential();
         using var host = Build(OdibiJson(connections, prefetch: "\"FetchTimeout\": \"00:00:30\""), _server,
-            b => b.Services.AddOdibiConnections().UseCredential(credential));
+            b => b.Services.AddOdibiConnections().UseCredential(credential), output: output);
 
         var start = host.StartAsync();
         await credential.Called.WaitAsync(Patience);
@@ -213,7 +213,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(listener);
         using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}", prefetch: "\"Policy\": \"Degrade\""),
-            _server, b => b.Services.AddSingleton<TimeProvider>(time));
+            _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         var meters = host.Services.GetRequiredService<IMeterFactory>();
         using var prefetches = new MetricCollector<double>(meters, "Odibi.Extensions", "odibi.prefetch.duration");
         using var retries = new MetricCollector<double>(meters, "Odibi.Extensions", "odibi.retry.duration");
@@ -250,7 +250,7 @@ public sealed class ConnectionLifecycleTests : IAsyncLifetime
     public async Task StatusChanged_HandlerThrows_IsLoggedAndTheOthersAndTheChangeGoOn()
     {
         _server.Vault(_vault).SetSecret("bronze-key", Secret);
-        using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server);
+        using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server, output: output);
         var bronze = host.Services.GetRequiredService<IAdlsConnections>()["bronze"];
         var seen = new List<ConnectionStatus>();
         bronze.StatusChanged += (_, _) => throw new InvalidOperationException("a subscriber's bug");

@@ -12,7 +12,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Hosting;
 
-public sealed class OdibiStartupServiceTests : IAsyncLifetime
+public sealed class OdibiStartupServiceTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHMtb25seQ==";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -35,7 +35,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     {
         _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Always());
         var gold = $"\"gold\": {KeyVaultConnection("gold001", _vault, "gold-key")}"; // not in the vault: 404
-        using var host = Build(Connections(gold), _server);
+        using var host = Build(Connections(gold), _server, output: output);
 
         var exception = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -55,7 +55,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     {
         _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Always());
         var probe = new StartProbe();
-        using var host = Build(Connections(), _server, b => b.Services.AddHostedService(_ => probe));
+        using var host = Build(Connections(), _server, b => b.Services.AddHostedService(_ => probe), output: output);
 
         await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -70,7 +70,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         {
             probe.Connections = sp.GetRequiredService<IAdlsConnections>();
             return probe;
-        }));
+        }), output: output);
 
         await host.StartAsync();
         await host.StopAsync();
@@ -83,7 +83,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     {
         _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Always());
         using var host = Build(OdibiJson(
-            $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}, \"silver\": {KeyVaultConnection("silver001", _vault, "silver-key", optional: true)}"), _server);
+            $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}, \"silver\": {KeyVaultConnection("silver001", _vault, "silver-key", optional: true)}"), _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -98,7 +98,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     public async Task StartAsync_Degrade_StartsAndLogsWarningWithoutSecret()
     {
         _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Always());
-        using var host = Build(Connections(policy: "Degrade"), _server);
+        using var host = Build(Connections(policy: "Degrade"), _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -114,7 +114,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     public async Task StartAsync_Background_ReturnsBeforePrefetchEnds()
     {
         _server.Vault(_vault).Latency = TimeSpan.FromSeconds(2);
-        using var host = Build(Connections(policy: "Background"), _server);
+        using var host = Build(Connections(policy: "Background"), _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -133,7 +133,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     public async Task StartAsync_ShutdownDuringHungPrefetch_StopsPromptly()
     {
         _server.Vault(_vault).InjectFault("bronze-key", LocalKeyVaultFault.Hang().Always());
-        using var host = Build(Connections(fetchTimeout: "00:05:00"), _server);
+        using var host = Build(Connections(fetchTimeout: "00:05:00"), _server, output: output);
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 
         var start = host.StartAsync();
@@ -148,7 +148,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     public async Task Refresh_SecretRotated_NewValueServedAfterInterval()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = Build(Connections(refresh: "\"Interval\": \"01:00:00\""), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        using var host = Build(Connections(refresh: "\"Interval\": \"01:00:00\""), _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var bronze = host.Services.GetRequiredService<IAdlsConnections>()["bronze"];
         Assert.Equal(Secret, await bronze.GetStorageKeyAsync());
@@ -189,7 +189,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
         _server.Vault(slow).Latency = TimeSpan.FromSeconds(1);
         using var host = Build(OdibiJson(
             $"\"silver\": {KeyVaultConnection("silver001", slow, "silver-key", optional: true)}",
-            prefetch: "\"StartupTimeout\": \"00:00:00.200\""), _server, b => b.Services.AddHealthChecks().AddOdibiConnections());
+            prefetch: "\"StartupTimeout\": \"00:00:00.200\""), _server, b => b.Services.AddHealthChecks().AddOdibiConnections(), output: output);
         var silver = host.Services.GetRequiredService<IAdlsConnections>()["silver"];
         var logs = host.Services.GetFakeLogCollector();
         var ready = new TaskCompletionSource<IReadOnlyList<FakeLogRecord>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -220,7 +220,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         _server.Vault(_vault).InjectFault("silver-key", LocalKeyVaultFault.Status(403).Times(2));
-        using var host = Build(Connections(policy: policy), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        using var host = Build(Connections(policy: policy), _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         var connections = host.Services.GetRequiredService<AdlsConnections>();
         var failed = Reaches(connections["silver"], ConnectionStatus.Failed);
         var ready = Reaches(connections["silver"], ConnectionStatus.Ready);
@@ -242,7 +242,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     public async Task Dispose_WithoutStopAsync_StopsTheRefreshLoop()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var host = Build(Connections(refresh: "\"Interval\": \"01:00:00\""), _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        var host = Build(Connections(refresh: "\"Interval\": \"01:00:00\""), _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var service = host.Services.GetRequiredService<OdibiStartupService>();
         var reads = _server.Requests.Count(r => r.VaultName == _vault && r.HasToken);
@@ -259,7 +259,7 @@ public sealed class OdibiStartupServiceTests : IAsyncLifetime
     {
         using var host = Build(OdibiJson(
             $"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}",
-            prefetch: "\"FetchTimeout\": \"00:02:00\", \"StartupTimeout\": \"00:01:00\""), _server);
+            prefetch: "\"FetchTimeout\": \"00:02:00\", \"StartupTimeout\": \"00:01:00\""), _server, output: output);
 
         await host.StartAsync();
         await host.StopAsync();

@@ -17,7 +17,7 @@ namespace Odibi.Extensions.Tests.Internal.KeyVault;
 /// a client secret the identity platform refuses is read again from the vault. The identity platform is the one part
 /// with no local stand-in here, so the credential factory records which client secret each token was asked with.
 /// </summary>
-public sealed class IdentityCredentialsTests : IAsyncLifetime
+public sealed class IdentityCredentialsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
     private string _vault = null!;
@@ -42,7 +42,7 @@ public sealed class IdentityCredentialsTests : IAsyncLifetime
             b.Services.AddSingleton<StorageCredentialFactory>(platform);
             b.Services.AddSingleton<TimeProvider>(time);
             b.Services.AddOdibiConnections().ConfigureBlobClient(o => o.Transport = storage);
-        });
+        }, output: output);
         var client = host.Services.GetRequiredKeyedService<BlobServiceClient>("spn"); // resolved before start, as a hosted service would
         await host.StartAsync();
         var spn = host.Services.GetRequiredService<IAdlsConnections>()["spn"];
@@ -78,7 +78,7 @@ public sealed class IdentityCredentialsTests : IAsyncLifetime
         {
             b.Services.AddSingleton<StorageCredentialFactory>(platform);
             b.Services.AddOdibiConnections().ConfigureBlobClient(o => o.Transport = storage);
-        });
+        }, output: output);
         await host.StartAsync();
         var client = host.Services.GetRequiredKeyedService<BlobServiceClient>("spn");
         var reads = _server.Vault(_vault).SecretRequestCount;

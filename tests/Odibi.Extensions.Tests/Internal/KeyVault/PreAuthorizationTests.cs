@@ -12,7 +12,7 @@ namespace Odibi.Extensions.Tests.Internal.KeyVault;
 /// A vault under Key Vault's own DNS suffixes is read with the token on the first request (a token, then one round trip);
 /// any other vault host is challenged first, as the SDK does; a vault that refuses the token hands over to the SDK.
 /// </summary>
-public sealed class PreAuthorizationTests : IAsyncLifetime
+public sealed class PreAuthorizationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string VaultScope = "https://vault.azure.net/.default";
 
@@ -68,7 +68,7 @@ public sealed class PreAuthorizationTests : IAsyncLifetime
 
         var vaultName = UniqueVaultName("pre");
         _server.Vault(vaultName).SetSecret("key", "value");
-        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("account001", vaultName, "key")}"), _server);
+        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("account001", vaultName, "key")}"), _server, output: output);
         await host.StartAsync();
         await host.StopAsync();
 
@@ -88,7 +88,7 @@ public sealed class PreAuthorizationTests : IAsyncLifetime
         server.ValidateToken = token => token == TenantTokenCredential.TokenFor(tenant);
         var credential = new TenantTokenCredential();
         var vaultName = UniqueVaultName("foreign");
-        using var host = Build(OdibiJson(FourConnections(server, vaultName, vaultName)), server, b => b.Services.AddOdibiConnections().UseCredential(credential));
+        using var host = Build(OdibiJson(FourConnections(server, vaultName, vaultName)), server, b => b.Services.AddOdibiConnections().UseCredential(credential), output: output);
 
         await host.StartAsync();
         var all = host.Services.GetRequiredService<IAdlsConnections>();
@@ -116,7 +116,7 @@ public sealed class PreAuthorizationTests : IAsyncLifetime
         var vaultName = UniqueVaultName("cae");
         _server.Vault(vaultName).SetSecret("key", "value");
         using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("account001", vaultName, "key")}"), _server,
-            b => b.Services.AddOdibiConnections().UseCredential(credential));
+            b => b.Services.AddOdibiConnections().UseCredential(credential), output: output);
 
         await host.StartAsync();
         var connection = host.Services.GetRequiredService<IAdlsConnections>()["c"];
@@ -176,9 +176,9 @@ public sealed class PreAuthorizationTests : IAsyncLifetime
         }));
 
     /// <summary>Starts and stops a host with <see cref="FourConnections"/>; whether all four were Ready after its start.</summary>
-    private static async Task<bool> StartFourAsync(LocalKeyVault server, string vaultName, string vaultReference)
+    private async Task<bool> StartFourAsync(LocalKeyVault server, string vaultName, string vaultReference)
     {
-        using var host = Build(OdibiJson(FourConnections(server, vaultName, vaultReference)), server);
+        using var host = Build(OdibiJson(FourConnections(server, vaultName, vaultReference)), server, output: output);
         await host.StartAsync();
         var ready = host.Services.GetRequiredService<IAdlsConnections>().All(c => c.Status == ConnectionStatus.Ready);
         await host.StopAsync();

@@ -9,7 +9,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.KeyVault;
 
-public sealed class SecretPrefetcherTests : IAsyncLifetime
+public sealed class SecretPrefetcherTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "c2VjcmV0LWtleS12YWx1ZS1mb3ItdGVzdHMtb25seQ==";
 
@@ -32,7 +32,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
             "shared": {KeyVaultConnection("shared001", vaultA, "bronze-key")},
             "gold": {KeyVaultConnection("gold001", vaultB, "gold-key")}
             """);
-        using var host = Build(json, _server);
+        using var host = Build(json, _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -65,7 +65,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
             return $"\"c{i}\": {KeyVaultConnection($"account{i:D3}", vaultName, $"key-{i}")}";
         }));
         _server.Latency = TimeSpan.FromMilliseconds(20);
-        using var host = Build(OdibiJson(connections), _server);
+        using var host = Build(OdibiJson(connections), _server, output: output);
 
         await host.StartAsync();
         await host.StopAsync();
@@ -90,7 +90,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         }));
         _server.Vault(vaultName).Latency = latency;
         _server.Credential.TokenLatency = TimeSpan.FromMilliseconds(300);
-        using var host = Build(OdibiJson(connections), _server);
+        using var host = Build(OdibiJson(connections), _server, output: output);
 
         await host.StartAsync();
         await host.StopAsync();
@@ -109,7 +109,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
     {
         var vaultName = UniqueVaultName();
         _server.Vault(vaultName).SetSecret("k", Secret);
-        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}"), _server);
+        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}"), _server, output: output);
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
 
@@ -157,7 +157,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         var json = OdibiJson(
             $"\"good\": {KeyVaultConnection("good001", vaultName, "good-key")}, \"bad\": {KeyVaultConnection("bad001", vaultName, "bad-key")}",
             prefetch: "\"Policy\": \"Degrade\", \"FetchTimeout\": \"00:00:00.5\"");
-        using var host = Build(json, target);
+        using var host = Build(json, target, output: output);
         if (fault == "refused")
         {
             // Create the vault's client while the server runs, then close the server's port: the connection is refused.
@@ -202,7 +202,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         vault.SetSecret("k", Secret);
         var fault = LocalKeyVaultFault.Status(status).Times(2);
         vault.InjectFault("k", status == 429 ? fault.WithRetryAfter(TimeSpan.FromSeconds(1)) : fault);
-        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}"), _server);
+        using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}"), _server, output: output);
 
         await host.StartAsync();
         var connection = host.Services.GetRequiredService<IAdlsConnections>()["c"];
@@ -223,7 +223,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         _server.Vault(vaultName).InjectFault("k2", LocalKeyVaultFault.Hang().Always());
         using var host = Build(OdibiJson(
             $"\"fast\": {KeyVaultConnection("fast001", vaultName, "k1")}, \"hung\": {KeyVaultConnection("hung001", vaultName, "k2")}",
-            prefetch: "\"Policy\": \"Degrade\", \"FetchTimeout\": \"00:05:00\", \"StartupTimeout\": \"00:00:00.5\""), _server);
+            prefetch: "\"Policy\": \"Degrade\", \"FetchTimeout\": \"00:05:00\", \"StartupTimeout\": \"00:00:00.5\""), _server, output: output);
 
         await host.StartAsync();
         var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!;
@@ -248,7 +248,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
             "spn": { "Account": "spnstore", "Container": "lake", "AuthMode": "ServicePrincipal", "TenantId": "contoso.onmicrosoft.com",
                      "ClientId": "0b4a2a33-1e2f-4c5d-9a8b-7c6d5e4f3a21", "KeyVaultName": "{{vaultName}}", "SecretName": "spn-secret" }
             """);
-        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities));
+        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities), output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -267,7 +267,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
     {
         var identities = new RecordingIdentities { Failure = new AuthenticationFailedException("ManagedIdentityCredential authentication unavailable.") };
         var json = OdibiJson("\"mi\": { \"Account\": \"mistore\", \"Container\": \"lake\", \"AuthMode\": \"ManagedIdentity\" }");
-        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities));
+        using var host = Build(json, _server, b => b.Services.AddSingleton<StorageCredentialFactory>(identities), output: output);
 
         var exception = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -283,7 +283,7 @@ public sealed class SecretPrefetcherTests : IAsyncLifetime
         _server.Vault(vaultName).InjectFault("k", LocalKeyVaultFault.Status(403).Times(1));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Build(OdibiJson($"\"c\": {KeyVaultConnection("acct001", vaultName, "k")}", prefetch: "\"Policy\": \"Degrade\""), _server,
-            b => b.Services.AddSingleton<TimeProvider>(time));
+            b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var connection = host.Services.GetRequiredService<IAdlsConnections>()["c"];
         Assert.Equal(ConnectionStatus.Failed, connection.Status);

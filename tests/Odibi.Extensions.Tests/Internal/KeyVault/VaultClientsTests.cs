@@ -9,7 +9,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.KeyVault;
 
-public sealed class VaultClientsTests
+public sealed class VaultClientsTests(ITestOutputHelper output)
 {
     private const string Connection = """{ "Account": "acct001", "Container": "data", "AuthMode": "KeyVault", "KeyVaultName": "kv1", "SecretName": "k" }""";
 
@@ -73,7 +73,7 @@ public sealed class VaultClientsTests
             server.Vault(vaultName).SetSecret($"k{i}", $"v{i}");
             return $"\"c{i}\": {KeyVaultConnection($"acct{i:D3}", vaultName, $"k{i}")}";
         }));
-        using var host = Build(OdibiJson(connections, prefetch: "\"Policy\": \"Degrade\", \"MaxConcurrency\": 64"), server);
+        using var host = Build(OdibiJson(connections, prefetch: "\"Policy\": \"Degrade\", \"MaxConcurrency\": 64"), server, output: output);
 
         await host.StartAsync();
         var report = host.Services.GetRequiredService<IAdlsConnections>().LastPrefetch!;
@@ -99,7 +99,7 @@ public sealed class VaultClientsTests
             return $"\"c{i}\": {KeyVaultConnection($"acct{i:D3}", vaultName, $"k{i}")}";
         }));
         using var host = Build(OdibiJson(connections, prefetch: "\"MaxConcurrency\": 2"), server, b =>
-            b.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(inFlight, HttpPipelinePosition.BeforeTransport)));
+            b.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(inFlight, HttpPipelinePosition.BeforeTransport)), output: output);
 
         await host.StartAsync();
         await host.StopAsync();

@@ -15,7 +15,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Storage;
 
-public sealed class BlobClientFactoryTests : IAsyncLifetime
+public sealed class BlobClientFactoryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
     private string _vault = null!;
@@ -34,7 +34,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
         _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server, output: output);
         await host.StartAsync();
         var bronze = host.Services.GetRequiredService<IAdlsConnections>()["bronze"];
 
@@ -67,7 +67,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         using var host = Azurite.Build(OdibiJson($$"""
             "partner": { "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}",
                          "AuthMode": "SasToken", "KeyVaultName": "{{_vault}}", "SecretName": "partner-sas" }
-            """), _server);
+            """), _server, output: output);
         await host.StartAsync();
         var partner = host.Services.GetRequiredService<IAdlsConnections>()["partner"];
 
@@ -90,7 +90,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
         _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server, output: output);
         await host.StartAsync();
 
         var connectionString = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetConnectionStringAsync();
@@ -156,7 +156,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
     {
         const string NotAKey = "this-is-not-a-key!";
         _server.Vault(_vault).SetSecret("bronze-key", NotAKey);
-        using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server);
+        using var host = Build(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"), _server, output: output);
         await host.StartAsync();
 
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
@@ -178,7 +178,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         {
             builder.Services.AddSingleton<StorageCredentialFactory>(identities);
             new OdibiConnectionsBuilder(builder.Services).ConfigureBlobClient(o => o.Transport = new HttpClientTransport(new HttpClient(transport)));
-        });
+        }, output: output);
         await host.StartAsync();
         var tokensAtStart = identities.Credential.Count;
 
@@ -206,7 +206,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
         {
             builder.Services.AddSingleton<StorageCredentialFactory>(identities);
             new OdibiConnectionsBuilder(builder.Services).ConfigureBlobClient(o => o.Transport = new HttpClientTransport(new HttpClient(transport)));
-        });
+        }, output: output);
 
         var container = host.Services.GetRequiredKeyedService<BlobContainerClient>("spn"); // the host is not started: nothing read yet
         var readsAtResolve = _server.Requests.Count(r => r.SecretName == "spn-secret");
@@ -219,7 +219,7 @@ public sealed class BlobClientFactoryTests : IAsyncLifetime
 
     private IHost BuildDirect(string connectionJson) => BuildConnections($"\"bronze\": {connectionJson}");
 
-    private IHost BuildConnections(string connections) => Azurite.Build(OdibiJson(connections), _server);
+    private IHost BuildConnections(string connections) => Azurite.Build(OdibiJson(connections), _server, output: output);
 
     private sealed class RecordingCredentialFactory : StorageCredentialFactory
     {

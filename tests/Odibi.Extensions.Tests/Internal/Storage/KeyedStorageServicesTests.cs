@@ -11,7 +11,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 namespace Odibi.Extensions.Tests.Internal.Storage;
 
 /// <summary>The keyed services <c>AddOdibiConnections</c> registers: <c>[FromKeyedServices("bronze")] BlobContainerClient</c>.</summary>
-public sealed class KeyedStorageServicesTests : IAsyncLifetime
+public sealed class KeyedStorageServicesTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalKeyVault _server = null!;
     private string _vault = null!;
@@ -89,6 +89,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders(); // a passing test prints nothing
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"))));
         if (!odibiFirst)
         {
@@ -127,6 +128,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Services.AddFakeLogging();
         builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(OdibiJson($"\"bronze\": {KeyVaultConnection("bronze001", _vault, "bronze-key")}"))));
         builder.Services.AddOdibiConnections().UseLocalKeyVault(_server);
@@ -183,7 +185,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
         _server.Vault(_vault).InjectFault("gold-key", LocalKeyVaultFault.Hang().Always());
         using var host = Azurite.Build(OdibiJson($"""
             "gold": {KeyVaultConnection("gold001", _vault, "gold-key")}
-            """, prefetch: "\"FetchTimeout\": \"00:05:00\", \"StartupTimeout\": \"00:05:00\""), _server);
+            """, prefetch: "\"FetchTimeout\": \"00:05:00\", \"StartupTimeout\": \"00:05:00\""), _server, output: output);
 
         var resolutions = Enumerable.Range(0, 200).Select(i => Task.Run(() => i % 2 == 0
             ? (object)host.Services.GetRequiredKeyedService<BlobContainerClient>("gold")
@@ -227,7 +229,7 @@ public sealed class KeyedStorageServicesTests : IAsyncLifetime
     private IHost BuildHost(string url, string container, string policy = "FailFast") => Azurite.Build(OdibiJson($"""
             "bronze": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")},
             "silver": {KeyVaultConnection("silver001", _vault, "silver-key", optional: true)}
-            """, prefetch: $"\"Policy\": \"{policy}\""), _server, builder => builder.Services.AddSingleton<BronzeReader>());
+            """, prefetch: $"\"Policy\": \"{policy}\""), _server, builder => builder.Services.AddSingleton<BronzeReader>(), output: output);
 
     private sealed class BronzeReader([FromKeyedServices("bronze")] BlobContainerClient container)
     {

@@ -13,7 +13,7 @@ namespace Odibi.Extensions.Tests.Internal.Storage;
 /// first read, never an old key after a rotation, however idle the client. Signatures are compared with ones computed
 /// from the real key.
 /// </summary>
-public sealed class SasSigningTests : IAsyncLifetime
+public sealed class SasSigningTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Account = "lakeacct001";
     private static readonly string Key1 = Convert.ToBase64String(Enumerable.Range(1, 64).Select(i => (byte)i).ToArray());
@@ -37,7 +37,7 @@ public sealed class SasSigningTests : IAsyncLifetime
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Build(OdibiJson($"\"lake\": {KeyVaultConnection(Account, _vault, "lake-key")}"), _server,
-            b => b.Services.AddSingleton<TimeProvider>(time));
+            b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         var container = host.Services.GetRequiredKeyedService<BlobContainerClient>("lake"); // as a hosted service's constructor would
         var blob = container.GetBlobClient("raw/day.parquet");
 
@@ -61,7 +61,7 @@ public sealed class SasSigningTests : IAsyncLifetime
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Build(OdibiJson($"\"lake\": {KeyVaultConnection(Account, _vault, "lake-key")}", refresh: "\"Interval\": \"01:00:00\""), _server,
-            b => b.Services.AddSingleton<TimeProvider>(time));
+            b => b.Services.AddSingleton<TimeProvider>(time), output: output);
         var service = host.Services.GetRequiredKeyedService<BlobServiceClient>("lake");
         var container = service.GetBlobContainerClient("bronze");
         await host.StartAsync();

@@ -13,7 +13,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Storage;
 
-public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
+public sealed class StorageKeyRotationPolicyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string OldKey = "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS1vbGQta2V5LW9sZC1rZXk=";
 
@@ -37,7 +37,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         _server.Vault(_vault).SetSecret("lake-key", TestConfiguration.AzuriteKey);
         var vaultThreads = new System.Collections.Concurrent.ConcurrentBag<(int Thread, bool Sync)>();
         using var host = Azurite.Build(OdibiJson($"\"lake\": {Azurite.KeyVaultConnection(url, container, _vault, "lake-key")}"), _server,
-            builder => builder.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(new ThreadRecorder(vaultThreads), Azure.Core.HttpPipelinePosition.PerCall)));
+            builder => builder.Services.AddOdibiConnections().ConfigureSecretClient(o => o.AddPolicy(new ThreadRecorder(vaultThreads), Azure.Core.HttpPipelinePosition.PerCall)), output: output);
         var client = host.Services.GetRequiredKeyedService<Azure.Storage.Blobs.BlobContainerClient>("lake"); // not started: the cache is cold
 
         var caller = 0;
@@ -75,7 +75,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         var container = await Azurite.CreateContainerAsync(url);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server,
-            builder => builder.Services.AddSingleton<TimeProvider>(time));
+            builder => builder.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
 
@@ -106,7 +106,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         await using var storage = new RefusingStorage();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(storage.Url, "bronze", _vault, "bronze-key")}"), _server,
-            builder => builder.Services.AddSingleton<TimeProvider>(time));
+            builder => builder.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
 
@@ -135,7 +135,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         var container = await Azurite.CreateContainerAsync(url);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server,
-            builder => builder.Services.AddSingleton<TimeProvider>(time));
+            builder => builder.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<AdlsConnections>();
         var client = await connections["bronze"].GetBlobContainerClientAsync();
@@ -156,7 +156,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     {
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server, output: output);
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
         _server.Vault(_vault).SetSecret("bronze-key", TestConfiguration.AzuriteKey);
@@ -174,7 +174,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
     {
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "bronze-key")}"), _server, output: output);
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<AdlsConnections>();
         var client = await connections["bronze"].GetBlobContainerClientAsync();
@@ -199,7 +199,7 @@ public sealed class StorageKeyRotationPolicyTests : IAsyncLifetime
         using var host = Azurite.Build(OdibiJson($$"""
             "bronze": { "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}",
                         "AuthMode": "SasToken", "KeyVaultName": "{{_vault}}", "SecretName": "bronze-key" }
-            """), _server, builder => builder.Services.AddSingleton<TimeProvider>(time));
+            """), _server, builder => builder.Services.AddSingleton<TimeProvider>(time), output: output);
         await host.StartAsync();
         var client = await host.Services.GetRequiredService<IAdlsConnections>()["bronze"].GetBlobContainerClientAsync();
 

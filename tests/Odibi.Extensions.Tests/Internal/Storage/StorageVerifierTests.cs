@@ -10,7 +10,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Storage;
 
-public sealed class StorageVerifierTests : IAsyncLifetime
+public sealed class StorageVerifierTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string WrongKey = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ==";
     private const string Verify = "\"VerifyStorage\": true";
@@ -35,7 +35,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         // An inline key: nothing to fetch, so the prefetch reaches the storage check on the calling thread.
         using var host = Azurite.Build(OdibiJson($$"""
             "dev": { "Account": "{{Azurite.Account}}", "Container": "bronze", "BlobServiceUri": "{{storage.Url}}", "AuthMode": "DirectKey", "AccountKey": "{{TestConfiguration.AzuriteKey}}" }
-            """, prefetch: Verify), _server);
+            """, prefetch: Verify), _server, output: output);
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
         var done = new TaskCompletionSource<PrefetchReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -67,7 +67,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         using var host = Azurite.Build(OdibiJson($$"""
             "bronze": {{Azurite.KeyVaultConnection(url, container, _vault, "good-key")}},
             "dev": { "Account": "{{Azurite.Account}}", "Container": "{{container}}", "BlobServiceUri": "{{url}}", "AuthMode": "DirectKey", "AccountKey": "{{TestConfiguration.AzuriteKey}}" }
-            """, prefetch: Verify), _server);
+            """, prefetch: Verify), _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -84,7 +84,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
     {
         var url = await Azurite.RequireAsync();
         var container = await Azurite.CreateContainerAsync(url);
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "wrong-key")}", prefetch: Verify), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "wrong-key")}", prefetch: Verify), _server, output: output);
 
         var error = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -107,7 +107,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         using var host = Azurite.Build(
             OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, container, _vault, "good-key")}"),
             _server,
-            b => b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true));
+            b => b.Services.AddHealthChecks().AddOdibiConnections(verifyStorage: true), output: output);
         await host.StartAsync();
         var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
 
@@ -129,7 +129,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
     {
         var url = await Azurite.RequireAsync();
         var missing = Azurite.UniqueContainer("missing");
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, missing, _vault, "good-key")}", prefetch: Verify), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, missing, _vault, "good-key")}", prefetch: Verify), _server, output: output);
 
         var error = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -143,7 +143,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
     public async Task StartAsync_VerifyStorageEndpointDown_FailsAsUnreachable()
     {
         var url = $"http://127.0.0.1:{UnusedPort()}/{Azurite.Account}";
-        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, "data", _vault, "good-key")}", prefetch: Verify), _server);
+        using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, "data", _vault, "good-key")}", prefetch: Verify), _server, output: output);
 
         var error = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
 
@@ -161,7 +161,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         silent.Start();
         var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/{Azurite.Account}";
         using var host = Azurite.Build(OdibiJson($"\"bronze\": {Azurite.KeyVaultConnection(url, "data", _vault, "good-key")}",
-            prefetch: $"{Verify}, \"FetchTimeout\": \"00:00:01\""), _server);
+            prefetch: $"{Verify}, \"FetchTimeout\": \"00:00:01\""), _server, output: output);
 
         var started = DateTime.UtcNow;
         var error = await Assert.ThrowsAsync<OdibiPrefetchException>(() => host.StartAsync());
@@ -179,7 +179,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         using var host = Azurite.Build(OdibiJson($"""
             "bronze": {Azurite.KeyVaultConnection(url, container, _vault, "good-key")},
             "silver": {Azurite.KeyVaultConnection(url, container, _vault, "wrong-key")}
-            """, prefetch: $"{Verify}, \"Policy\": \"Degrade\""), _server);
+            """, prefetch: $"{Verify}, \"Policy\": \"Degrade\""), _server, output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -200,7 +200,7 @@ public sealed class StorageVerifierTests : IAsyncLifetime
         using var host = Azurite.Build(OdibiJson($"""
             "bronze": {Azurite.KeyVaultConnection(url, container, _vault, "good-key")},
             "silver": {Azurite.KeyVaultConnection(url, Azurite.UniqueContainer("gone"), _vault, "good-key")}
-            """), _server);
+            """), _server, output: output);
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
 

@@ -10,7 +10,7 @@ using static Odibi.Extensions.Tests.Infrastructure.VaultTestHost;
 
 namespace Odibi.Extensions.Tests.Internal.Telemetry;
 
-public sealed class OdibiTelemetryTests : IAsyncLifetime
+public sealed class OdibiTelemetryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "TEAK-c2VjcmV0LWtleS12YWx1ZS1mb3ItbGVhay1zY2Fu";
     private const string RotatedSecret = "TEAK-cm90YXRlZC1zZWNyZXQtZm9yLWxlYWstc2Nhbg==";
@@ -42,7 +42,7 @@ public sealed class OdibiTelemetryTests : IAsyncLifetime
             """,
             prefetch: "\"Policy\": \"Degrade\"",
             refresh: "\"Interval\": \"00:10:00\"");
-        using var host = Build(json, _server, b => b.Services.AddSingleton<TimeProvider>(time));
+        using var host = Build(json, _server, b => b.Services.AddSingleton<TimeProvider>(time), output: output);
 
         await host.StartAsync();
         var connections = host.Services.GetRequiredService<IAdlsConnections>();
@@ -97,7 +97,7 @@ public sealed class OdibiTelemetryTests : IAsyncLifetime
         using var host = Build(
             OdibiJson($"\"good\": {KeyVaultConnection("good001", vaultName, "good-key")}, \"bad\": {KeyVaultConnection("bad001", vaultName, "missing")}",
                 prefetch: "\"Policy\": \"Degrade\""),
-            _server);
+            _server, output: output);
         var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
         using var fetches = new MetricCollector<double>(meterFactory, "Odibi.Extensions", "odibi.secret.fetch.duration");
         using var prefetches = new MetricCollector<double>(meterFactory, "Odibi.Extensions", "odibi.prefetch.duration");
