@@ -34,9 +34,20 @@ cat >"$work/seed.json" <<'JSON'
 { "vaults": { "orders-kv": { "db-password": "from-seed" }, "lake-kv": { "sas": { "value": "sv=2022", "contentType": "text/plain" } } } }
 JSON
 
-echo "-- start: dotnet run --project tools/LocalKeyVault -- --vault orders-kv --vault lake-kv --seed seed.json --port 0"
-dotnet run --project tools/LocalKeyVault -- --vault orders-kv --vault lake-kv --seed "$work/seed.json" --port 0 \
-  --env-file "$work/env" >"$work/tool.log" 2>&1 &
+# The command of the README block marked <!-- readme-check: localkeyvault -->, with this run's seed file and a free port.
+command="$(awk -v marker="<!-- readme-check: localkeyvault -->" '
+  $0 == marker { found = 1; next }
+  found == 1 && /^```/ { found = 2; next }
+  found == 2 && /^```/ { exit }
+  found == 2 { print }' README.md)"
+case "$command" in
+  "dotnet run --project tools/LocalKeyVault -- "*"--seed secrets.json"*"--port 8443"*) ;;
+  *) echo "README.md has no LocalKeyVault command marked <!-- readme-check: localkeyvault --> (with --seed secrets.json --port 8443)" >&2; exit 1 ;;
+esac
+command="${command/--seed secrets.json/--seed $work/seed.json}"
+command="${command/--port 8443/--port 0 --env-file $work/env}"
+echo "-- start (README.md, a free port): $command"
+bash -c "exec $command" >"$work/tool.log" 2>&1 &
 tool=$!
 stop_tool() { kill -TERM "$tool" 2>/dev/null || true; }
 trap stop_tool EXIT
