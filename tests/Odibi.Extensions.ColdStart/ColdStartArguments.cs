@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Odibi.Extensions.ColdStart;
 
 /// <summary>The command line of the measured process.</summary>
-internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs, Uri? SyncCallsBlob = null, bool SyncPlain = false)
+internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? Pin, string VaultName, double TokenMs, Uri? SyncCallsBlob = null, bool SyncPlain = false, bool PlainSdk = false, bool TlsProbe = false)
 {
     public static ColdStartArguments Parse(string[] args)
     {
@@ -14,6 +14,8 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
         double tokenMs = 0;
         Uri? syncCallsBlob = null;
         var syncPlain = false;
+        var plainSdk = false;
+        var tlsProbe = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -26,16 +28,18 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
                 case "--token-ms": tokenMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--sync-calls": syncCallsBlob = new Uri(Next()); break;
                 case "--sync-plain": syncPlain = true; break;
+                case "--plain-sdk": plainSdk = true; break;
+                case "--tls-probe": tlsProbe = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
 
-        if (connections > 0 && (vault is null || pin is null))
+        if ((connections > 0 || tlsProbe) && (vault is null || pin is null))
         {
-            throw new ArgumentException("--connections N (N > 0) needs --vault and --pin.");
+            throw new ArgumentException("--connections N (N > 0) and --tls-probe need --vault and --pin.");
         }
 
-        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs, syncCallsBlob, syncPlain);
+        return new ColdStartArguments(connections, vault, pin, vaultName, tokenMs, syncCallsBlob, syncPlain, plainSdk, tlsProbe);
     }
 
     /// <summary>The app's settings: quiet console logging, and connections <c>c00</c>, <c>c01</c>, … in one vault.</summary>
@@ -46,7 +50,7 @@ internal sealed record ColdStartArguments(int Connections, Uri? Vault, string? P
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Azure.Core"] = "Error",
         };
-        for (var i = 0; i < Connections; i++)
+        for (var i = 0; i < (PlainSdk ? 0 : Connections); i++)
         {
             var prefix = string.Create(CultureInfo.InvariantCulture, $"Odibi:Connections:c{i:00}:");
             values[prefix + "Account"] = SyncCallsBlob is null ? string.Create(CultureInfo.InvariantCulture, $"coldstart{i:00}") : "devstoreaccount1";

@@ -6,15 +6,37 @@ using Odibi.Extensions.Testing;
 
 namespace Odibi.Extensions.Benchmarks.ColdStart;
 
-/// <summary>One host the measured app builds: <see cref="Connections"/> Key Vault connections (0: a bare host) and token latency T.</summary>
-internal sealed record ColdStartHost(int Connections, double TokenMs)
+/// <summary>What a launch of the measured app does.</summary>
+internal enum ColdStartKind
 {
-    public bool Bare => Connections == 0;
+    /// <summary>The host with <c>AddOdibiConnections</c> (no connections: a bare host).</summary>
+    Odibi,
+
+    /// <summary>The same host without Odibi, then one <c>SecretClient</c> reading the same secrets at once (the control).</summary>
+    PlainSdk,
+
+    /// <summary>One HTTPS request and nothing else: the first TLS start of a cold process.</summary>
+    TlsProbe,
+}
+
+/// <summary>One host the measured app builds: <see cref="Connections"/> Key Vault connections (0: a bare host) and token latency T.</summary>
+internal sealed record ColdStartHost(int Connections, double TokenMs, ColdStartKind Kind = ColdStartKind.Odibi)
+{
+    public bool Bare => Connections == 0 && Kind == ColdStartKind.Odibi;
+
+    /// <summary>Gets whether the launch is Odibi's prefetch (checked for counts).</summary>
+    public bool IsOdibi => Kind == ColdStartKind.Odibi && Connections > 0;
 
     /// <summary>Gets the bound T + L (one token, then the fetches in parallel with it, no challenge), or null for a bare host.</summary>
-    public double? BoundMs => Bare ? null : TokenMs + Scenario.Latency.TotalMilliseconds;
+    public double? BoundMs => Connections == 0 ? null : TokenMs + Scenario.Latency.TotalMilliseconds;
 
-    public string Label => Bare ? "bare host" : string.Create(CultureInfo.InvariantCulture, $"N={Connections}, T={TokenMs:F0} ms");
+    public string Label => Kind switch
+    {
+        ColdStartKind.TlsProbe => "one HTTPS GET (first TLS)",
+        _ when Bare => "bare host",
+        ColdStartKind.PlainSdk => string.Create(CultureInfo.InvariantCulture, $"plain SDK, N={Connections}, T={TokenMs:F0} ms"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"N={Connections}, T={TokenMs:F0} ms"),
+    };
 }
 
 /// <summary>One launch: times from process launch, and the vault requests it made.</summary>
@@ -57,9 +79,12 @@ internal static class ColdStartBenchmark
         });
         var pin = await GetCertificateHashAsync(server.Endpoint);
 
-        ColdStartHost[] hosts = settings.Quick
-            ? [new(0, 0), new(4, 0)]
-            : [new(0, 0), new(4, 0), new(16, 0), new(4, 500), new(16, 500)];
+        ColdStartHost[] measured = settings.Quick ? [new(4, 0)] : [new(4, 0), new(16, 0), new(4, 500), new(16, 500)];
+        ColdStartHost[] hosts =
+        [
+            new(0, 0), new(0, 0, ColdStartKind.TlsProbe),
+            .. measured.SelectMany(h => new[] { h, h with { Kind = ColdStartKind.PlainSdk } }),
+        ];
         var cells = hosts.SelectMany(h => settings.Modes.Select(m => new ColdStartCell(h, m, []))).ToList();
 
         // One uncounted launch per mode: the executables' pages are in the file cache for every counted one.
@@ -130,6 +155,11 @@ internal static class ColdStartBenchmark
                  })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (host.Kind != ColdStartKind.Odibi)
+        {
+            start.ArgumentList.Add(host.Kind == ColdStartKind.PlainSdk ? "--plain-sdk" : "--tls-probe");
         }
 
         var launched = DateTime.UtcNow.Ticks;
