@@ -171,6 +171,34 @@ public sealed class KeyVaultReferenceTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Reload_AfterTheHostSharingTheEngineIsDisposed_EndsQuietly()
+    {
+        var vault = UniqueVaultName("gone");
+        _server.Vault(vault).SetSecret("api-key", "first");
+        var time = new FakeTimeProvider();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(OdibiJson(
+            $"\"bronze\": {KeyVaultConnection("bronze001", vault, "api-key")}"))));
+        builder.Configuration["Partner:ApiKey"] = $"@Microsoft.KeyVault(VaultName={vault};SecretName=api-key)";
+        builder.Configuration.AddKeyVaultReferences(o =>
+        {
+            o.UseLocalKeyVault(_server);
+            o.ReloadInterval = TimeSpan.FromMinutes(5);
+            o.TimeProvider = time;
+        });
+        builder.Services.AddOdibiConnections().UseLocalKeyVault(_server);
+        using (var host = builder.Build())
+        {
+            host.Services.GetRequiredService<IAdlsConnections>(); // the container now holds the shared engine's cache
+        }
+
+        await ReloadAsync(builder.Configuration, time); // the cache was disposed with the container
+
+        Assert.Equal("first", builder.Configuration["Partner:ApiKey"]);
+    }
+
+    [Fact]
     public void SeedSecrets_CreatesTheSecretsReferencesName()
     {
         var vault = UniqueVaultName("seed");
