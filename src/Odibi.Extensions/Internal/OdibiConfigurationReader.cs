@@ -253,7 +253,8 @@ internal static class OdibiConfigurationReader
         return null;
     }
 
-    private static TimeSpan? TryTimeSpan(IConfiguration section, string path, string key, List<string> errors)
+    /// <summary>A time span setting, written hh:mm:ss; a bare number (which TimeSpan reads as days) or bad text adds an error naming the path.</summary>
+    internal static TimeSpan? TryTimeSpan(IConfiguration section, string path, string key, List<string> errors)
     {
         var text = Text(section, key)?.Trim();
         if (text is null)

@@ -199,6 +199,43 @@ public sealed class KeyVaultReferenceTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Settings_FromConfiguration_ReloadIntervalApplies()
+    {
+        var vault = UniqueVaultName("cfg");
+        _server.Vault(vault).SetSecret("api-key", "first");
+        var time = new FakeTimeProvider();
+        var configuration = new ConfigurationManager();
+        configuration["Odibi:KeyVaultReferences:ReloadInterval"] = "00:05:00";
+        configuration["Partner:ApiKey"] = $"@Microsoft.KeyVault(VaultName={vault};SecretName=api-key)";
+        configuration.AddKeyVaultReferences(o =>
+        {
+            o.UseLocalKeyVault(_server);
+            o.TimeProvider = time;
+        });
+
+        _server.Vault(vault).SetSecret("api-key", "second");
+        await ReloadAsync(configuration, time);
+
+        Assert.Equal("second", configuration["Partner:ApiKey"]);
+    }
+
+    [Theory]
+    [InlineData("30", "has no unit")]
+    [InlineData("soon", "is not a time span")]
+    [InlineData("-00:00:30", "is not positive")]
+    public void Settings_FromConfiguration_BadTimeSpan_NamesThePathAndTheFix(string value, string expected)
+    {
+        var configuration = new ConfigurationManager();
+        configuration["Odibi:KeyVaultReferences:FetchTimeout"] = value;
+
+        var error = Assert.Throws<InvalidOperationException>(() => configuration.AddKeyVaultReferences(o => o.UseLocalKeyVault(_server)));
+
+        Assert.StartsWith($"Odibi:KeyVaultReferences:FetchTimeout '{value}' ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("00:00:30", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SeedSecrets_CreatesTheSecretsReferencesName()
     {
         var vault = UniqueVaultName("seed");

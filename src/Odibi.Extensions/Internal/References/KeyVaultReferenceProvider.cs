@@ -8,7 +8,7 @@ namespace Odibi.Extensions.Internal.References;
 /// (<see cref="KeyVaultReference"/>), the secret it names; every other value is left to those sources. Each distinct
 /// secret is read once, however many paths name it.
 /// </summary>
-internal sealed class KeyVaultReferenceProvider(KeyVaultEngine engine, KeyVaultReferenceOptions options, IReadOnlyList<IConfigurationProvider> earlier)
+internal sealed class KeyVaultReferenceProvider(KeyVaultEngine engine, KeyVaultReferenceOptions options, IConfiguration earlier)
     : KeyVaultConfigurationProvider(engine, options)
 {
     /// <summary>How <c>GetDebugView</c> names this provider; a mask can match its "(Odibi.Extensions)" ending.</summary>
@@ -56,21 +56,12 @@ internal sealed class KeyVaultReferenceProvider(KeyVaultEngine engine, KeyVaultR
         return (values, failures);
     }
 
-    /// <summary>Every reference among the earlier sources' values, in key order, the last source that sets a key winning.</summary>
+    /// <summary>Every reference among the earlier sources' values, in key order.</summary>
     private List<(string Path, SecretKey? Key, string? Error)> Find()
     {
         var found = new List<(string, SecretKey?, string?)>();
-        foreach (var path in AllKeys().Order(StringComparer.OrdinalIgnoreCase))
+        foreach (var (path, value) in earlier.AsEnumerable().OrderBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase))
         {
-            string? value = null;
-            for (var i = earlier.Count - 1; i >= 0; i--)
-            {
-                if (earlier[i].TryGet(path, out value))
-                {
-                    break;
-                }
-            }
-
             if (KeyVaultReference.IsCandidate(value))
             {
                 var key = KeyVaultReference.Parse(path, value!, options.VaultDnsSuffix, out var error);
@@ -79,26 +70,5 @@ internal sealed class KeyVaultReferenceProvider(KeyVaultEngine engine, KeyVaultR
         }
 
         return found;
-    }
-
-    private HashSet<string> AllKeys()
-    {
-        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var provider in earlier)
-        {
-            Walk(provider, null, keys);
-        }
-
-        return keys;
-
-        static void Walk(IConfigurationProvider provider, string? parent, HashSet<string> keys)
-        {
-            foreach (var child in provider.GetChildKeys([], parent).Distinct(StringComparer.OrdinalIgnoreCase))
-            {
-                var path = parent is null ? child : ConfigurationPath.Combine(parent, child);
-                keys.Add(path);
-                Walk(provider, path, keys);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.Configuration;
 using Odibi.Extensions.Internal.KeyVault;
 
 namespace Odibi.Extensions.Internal.References;
@@ -29,7 +30,7 @@ internal sealed class KeyVaultSecretsProvider(KeyVaultEngine engine, Uri vault, 
                     continue;
                 }
 
-                var path = properties.Name[(options.Prefix?.Length ?? 0)..].Replace("--", ConfigurationPathSeparator, StringComparison.Ordinal);
+                var path = properties.Name[(options.Prefix?.Length ?? 0)..].Replace("--", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal);
                 names.Add((path, new SecretKey(vault, properties.Name, null)));
             }
         }
@@ -58,6 +59,4 @@ internal sealed class KeyVaultSecretsProvider(KeyVaultEngine engine, Uri vault, 
 
         return (values, failures);
     }
-
-    private const string ConfigurationPathSeparator = ":";
 }
