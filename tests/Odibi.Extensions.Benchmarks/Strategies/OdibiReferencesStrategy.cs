@@ -36,7 +36,10 @@ internal sealed class OdibiReferencesStrategy : IFetchStrategy
         }
 
         stopwatch.Stop();
-        failures += context.Connections.Count(c => failures == 0 && configuration[$"Refs:{c.Name}"] != c.ExpectedValue);
+        if (failures == 0)
+        {
+            failures = context.Connections.Count(c => configuration[$"Refs:{c.Name}"] != c.ExpectedValue);
+        }
         ((IDisposable)configuration).Dispose();
         return Task.FromResult(new StrategyOutcome(stopwatch.Elapsed, credential.Count, failures));
     }

@@ -51,16 +51,7 @@ internal sealed class AdminApi(LocalKeyVault server)
         switch (path)
         {
             case []:
-                await WriteAsync(context, 200, json =>
-                {
-                    json.WriteStartArray("routes");
-                    foreach (string route in s_routes)
-                    {
-                        json.WriteStringValue(route);
-                    }
-
-                    json.WriteEndArray();
-                }).ConfigureAwait(false);
+                await WriteAsync(context, 200, json => WriteStrings(json, "routes", s_routes)).ConfigureAwait(false);
                 return;
 
             case ["vaults"] when IsGet(method):
@@ -71,12 +62,8 @@ internal sealed class AdminApi(LocalKeyVault server)
                     {
                         json.WriteStartObject();
                         json.WriteString("name", vault.Name);
-                        json.WriteStartArray("secrets");
-                        vault.GetSecretNames().ToList().ForEach(json.WriteStringValue);
-                        json.WriteEndArray();
-                        json.WriteStartArray("deletedSecrets");
-                        vault.GetDeletedSecretNames().ToList().ForEach(json.WriteStringValue);
-                        json.WriteEndArray();
+                        WriteStrings(json, "secrets", vault.GetSecretNames());
+                        WriteStrings(json, "deletedSecrets", vault.GetDeletedSecretNames());
                         json.WriteEndObject();
                     }
 
@@ -168,12 +155,7 @@ internal sealed class AdminApi(LocalKeyVault server)
 
             case ["seed"] when HttpMethods.IsPost(method):
                 IReadOnlyList<string> seeded = SeedFile.Apply(body, server, "POST /_admin/seed");
-                await WriteAsync(context, 200, json =>
-                {
-                    json.WriteStartArray("vaults");
-                    seeded.ToList().ForEach(json.WriteStringValue);
-                    json.WriteEndArray();
-                }).ConfigureAwait(false);
+                await WriteAsync(context, 200, json => WriteStrings(json, "vaults", seeded)).ConfigureAwait(false);
                 return;
 
             case ["requests"] when IsGet(method):
@@ -267,9 +249,7 @@ internal sealed class AdminApi(LocalKeyVault server)
             await WriteAsync(context, value is null ? 404 : 200, json =>
             {
                 json.WriteString("value", value);
-                json.WriteStartArray("versions");
-                vault.GetSecretVersions(secret).ToList().ForEach(json.WriteStringValue);
-                json.WriteEndArray();
+                WriteStrings(json, "versions", vault.GetSecretVersions(secret));
             }).ConfigureAwait(false);
         }
     }
@@ -336,6 +316,17 @@ internal sealed class AdminApi(LocalKeyVault server)
         {
             throw new InvalidDataException($"The body is not JSON: {ex.Message}", ex);
         }
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
     }
 
     private static async Task WriteAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
