@@ -1,13 +1,18 @@
+using System.Buffers.Text;
+using System.Text.Json;
 using Azure.Core;
 
 namespace Odibi.Extensions.Testing;
 
 /// <summary>
 /// A fake <see cref="TokenCredential"/> that counts token requests, can be slow or fail, and otherwise returns a
-/// token valid for one hour. Thread-safe; its settings can change while in use.
+/// token valid for one hour. Its tokens are shaped as Microsoft Entra ID's (an unsigned JWT whose <c>tid</c> claim names
+/// the tenant it was asked for, or <see cref="TenantId"/>), so code that reads a token's tenant sees one.
+/// Thread-safe; its settings can change while in use.
 /// </summary>
 public sealed class CountingTokenCredential : TokenCredential
 {
+    private static readonly string UnsignedHeader = Base64Url.EncodeToString("""{"alg":"none","typ":"JWT"}"""u8);
 
     private readonly Lock _lock = new();
     private readonly List<TokenRequestContext> _requests = [];
@@ -15,9 +20,43 @@ public sealed class CountingTokenCredential : TokenCredential
     private long _tokenLatencyTicks;
     private long _tokenLifetimeTicks = TimeSpan.FromHours(1).Ticks;
     private Exception? _failure;
+    private volatile string _tenantId = LocalKeyVaultOptions.DefaultTenantId;
 
-    /// <summary>Gets the access token string handed out.</summary>
-    public string Token { get; } = "local-key-vault-token";
+    /// <summary>Gets the access token handed out for a request that names no tenant (the credential's own, <see cref="TenantId"/>).</summary>
+    public string Token => TokenFor(TenantId);
+
+    /// <summary>
+    /// Gets or sets the credential's own tenant: a token asked for with no tenant is issued in it. Defaults to
+    /// <see cref="LocalKeyVaultOptions.DefaultTenantId"/>, the tenant a <see cref="LocalKeyVault"/>'s challenge names by default.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is empty.</exception>
+    public string TenantId
+    {
+        get => _tenantId;
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            _tenantId = value;
+        }
+    }
+
+    /// <summary>The token this credential hands out for <paramref name="tenantId"/>: an unsigned JWT whose <c>tid</c> claim is that tenant.</summary>
+    /// <param name="tenantId">The tenant.</param>
+    /// <returns>The token.</returns>
+    /// <exception cref="ArgumentException"><paramref name="tenantId"/> is empty.</exception>
+    public static string TokenFor(string tenantId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tenantId);
+        using var payload = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(payload))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("tid", tenantId);
+            writer.WriteEndObject();
+        }
+
+        return UnsignedHeader + "." + Base64Url.EncodeToString(payload.ToArray()) + ".";
+    }
 
     /// <summary>Gets how many times <see cref="GetToken"/> or <see cref="GetTokenAsync"/> was called (including calls that failed or were canceled).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -89,7 +128,7 @@ public sealed class CountingTokenCredential : TokenCredential
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return Issue();
+        return Issue(requestContext);
     }
 
     /// <inheritdoc/>
@@ -103,7 +142,7 @@ public sealed class CountingTokenCredential : TokenCredential
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return Issue();
+        return Issue(requestContext);
     }
 
     private void Record(TokenRequestContext requestContext)
@@ -115,7 +154,7 @@ public sealed class CountingTokenCredential : TokenCredential
         }
     }
 
-    private AccessToken Issue()
+    private AccessToken Issue(TokenRequestContext requestContext)
     {
         Exception? failure = Volatile.Read(ref _failure);
         if (failure is not null)
@@ -123,6 +162,6 @@ public sealed class CountingTokenCredential : TokenCredential
             throw failure;
         }
 
-        return new AccessToken(Token, DateTimeOffset.UtcNow + TokenLifetime);
+        return new AccessToken(TokenFor(string.IsNullOrEmpty(requestContext.TenantId) ? TenantId : requestContext.TenantId), DateTimeOffset.UtcNow + TokenLifetime);
     }
 }

@@ -517,7 +517,8 @@ public sealed class LocalKeyVaultTests : IAsyncLifetime
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(190), $"Token after {stopwatch.Elapsed}.");
         Assert.Equal(2, credential.Count);
         Assert.All(credential.Requests, r => Assert.Equal("tenant-a", r.TenantId));
-        Assert.Equal(credential.Token, token.Token);
+        Assert.Equal(CountingTokenCredential.TokenFor("tenant-a"), token.Token); // issued in the tenant asked for
+        Assert.NotEqual(credential.Token, token.Token);
         Assert.True(token.ExpiresOn > DateTimeOffset.UtcNow.AddMinutes(55));
 
         credential.Reset();

@@ -12,6 +12,13 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// back-off (<see cref="RetryTiming.FailureDelay"/>), so N secrets waiting on a broken identity cost it one request and
 /// all fail with its error. Requests with claims (a server's CAE challenge) are not shared nor kept: the server chooses
 /// them, so keeping them would grow without bound; at most <see cref="MaxEntries"/> kinds of request are kept.
+/// <para>
+/// A request naming a tenant (the SDK's, after a vault's challenge) first waits for a token being or already fetched
+/// for the same scopes with no tenant, the credential's own (<see cref="EarlyToken"/> starts one while the challenge is
+/// on its way): when that token says it was issued in the named tenant (<see cref="TokenTenant"/>), it is the answer,
+/// and the credential is asked once. Otherwise, another tenant or a token that names none, the credential is asked for
+/// the named tenant as usual.
+/// </para>
 /// </summary>
 internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetchTimeout, TimeProvider time, RetryTiming? timing = null) : TokenCredential
 {
@@ -45,7 +52,7 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
             return async ? inner.GetTokenAsync(requestContext, cancellationToken) : ValueTask.FromResult(inner.GetToken(requestContext, cancellationToken));
         }
 
-        var key = $"{string.Join(' ', requestContext.Scopes)}|{requestContext.TenantId}|{requestContext.IsCaeEnabled}";
+        var key = Key(requestContext, requestContext.TenantId);
         if (!_entries.TryGetValue(key, out var entry))
         {
             if (_entries.Count >= MaxEntries)
@@ -57,6 +64,7 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         }
 
         Acquisition acquisition;
+        Acquisition? own = null;
         TaskCompletionSource<AccessToken>? runHere = null;
         lock (entry)
         {
@@ -80,11 +88,13 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
 
             if (fresh)
             {
+                own = OwnTenantAcquisition(requestContext, now);
+
                 // Not the caller's token: one caller giving up must not fail the others sharing the acquisition.
                 Task<AccessToken> token;
                 if (async)
                 {
-                    token = Task.Run(() => AcquireAsync(entry, requestContext, async: true), CancellationToken.None);
+                    token = Task.Run(() => AcquireAsync(entry, requestContext, own, async: true), CancellationToken.None);
                 }
                 else
                 {
@@ -102,10 +112,34 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         if (runHere is not null)
         {
             // On this thread, outside the lock (other callers join it meanwhile); with async false it completes here.
-            runHere.SetFromTask(AcquireAsync(entry, requestContext, async: false));
+            runHere.SetFromTask(AcquireAsync(entry, requestContext, own, async: false));
         }
 
         return async ? WaitAsync(acquisition, cancellationToken) : ValueTask.FromResult(Wait(acquisition, cancellationToken));
+    }
+
+    private static string Key(TokenRequestContext requestContext, string? tenantId) =>
+        $"{string.Join(' ', requestContext.Scopes)}|{tenantId}|{requestContext.IsCaeEnabled}";
+
+    /// <summary>
+    /// For a request naming a tenant, the acquisition of the same scopes for the credential's own tenant when it is in
+    /// flight or holds a token not due for renewal; otherwise <see langword="null"/>.
+    /// </summary>
+    private Acquisition? OwnTenantAcquisition(TokenRequestContext requestContext, long now)
+    {
+        if (string.IsNullOrEmpty(requestContext.TenantId) || !_entries.TryGetValue(Key(requestContext, null), out var own))
+        {
+            return null;
+        }
+
+        var current = own.Current; // an immutable record, replaced whole
+        return current switch
+        {
+            null => null,
+            { Token.IsCompleted: false } => time.GetElapsedTime(current.Started, now) < fetchTimeout ? current : null,
+            { Token.IsCompletedSuccessfully: true } => NeedsRenewal(current) ? null : current,
+            _ => null,
+        };
     }
 
     private AccessToken Wait(Acquisition acquisition, CancellationToken cancellationToken)
@@ -130,12 +164,18 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
     /// Asks the credential, recording a failure's back-off before the acquisition completes: a caller that sees it failed
     /// must find the back-off, not start another acquisition.
     /// </summary>
-    private async Task<AccessToken> AcquireAsync(Entry entry, TokenRequestContext requestContext, bool async)
+    private async Task<AccessToken> AcquireAsync(Entry entry, TokenRequestContext requestContext, Acquisition? own, bool async)
     {
         try
         {
             AccessToken token;
-            if (async)
+            if (own is not null
+                && (async ? await OwnTokenAsync(own).ConfigureAwait(false) : OwnToken(own)) is { } owned
+                && TokenTenant.IsIn(owned.Token, requestContext.TenantId!))
+            {
+                token = owned;
+            }
+            else if (async)
             {
                 token = await inner.GetTokenAsync(requestContext, CancellationToken.None).ConfigureAwait(false);
             }
@@ -161,6 +201,34 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
             }
 
             throw;
+        }
+    }
+
+    /// <summary>The token of the credential's own tenant, or <see langword="null"/> when that acquisition fails or outlasts FetchTimeout.</summary>
+    private async Task<AccessToken?> OwnTokenAsync(Acquisition own)
+    {
+        var left = fetchTimeout - time.GetElapsedTime(own.Started);
+        try
+        {
+            return left > TimeSpan.Zero ? await own.Token.WaitAsync(left, time, CancellationToken.None).ConfigureAwait(false) : null;
+        }
+        catch (Exception)
+        {
+            return null; // its own callers see its failure; this one asks for the named tenant instead
+        }
+    }
+
+    /// <summary>The synchronous <see cref="OwnTokenAsync"/>.</summary>
+    private AccessToken? OwnToken(Acquisition own)
+    {
+        var left = fetchTimeout - time.GetElapsedTime(own.Started);
+        try
+        {
+            return left > TimeSpan.Zero && own.Token.Wait(left) ? own.Token.Result : null;
+        }
+        catch (AggregateException)
+        {
+            return null;
         }
     }
 

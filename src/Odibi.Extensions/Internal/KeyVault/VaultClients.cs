@@ -45,6 +45,10 @@ internal sealed class VaultClients
         {
             clientOptions.AddPolicy(preAuthorization, HttpPipelinePosition.PerRetry); // after the SDK's challenge policy
         }
+        else
+        {
+            clientOptions.AddPolicy(new EarlyToken(vault, Credential), HttpPipelinePosition.PerRetry);
+        }
 
         clientOptions.AddPolicy(gate.Observer, HttpPipelinePosition.PerRetry);
         foreach (var configure in _settings.ConfigureSecretClient)

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Odibi.Extensions.Internal.KeyVault;
@@ -141,8 +142,66 @@ public sealed class PreAuthorizationTests(ITestOutputHelper output) : IAsyncLife
         Assert.False(requests[0].HasToken);
         Assert.Equal(401, requests[0].StatusCode);
         Assert.All(requests.Skip(1), r => Assert.True(r.HasToken && r.StatusCode == 200, r.ToString()));
-        // The only token asked for is the one the challenge named.
-        Assert.Equal(_server.TenantId, Assert.Single(_server.Credential.Requests).TenantId);
+        // One token: the credential's own, asked for while the challenge was on its way, and issued in the tenant the
+        // challenge named, so it answered the SDK's request too. Had its context differed from the SDK's (CAE off, say),
+        // the SDK's request would have gone to the credential as a second one.
+        var context = Assert.Single(_server.Credential.Requests);
+        Assert.Null(context.TenantId);
+        Assert.Equal([VaultScope], context.Scopes);
+        Assert.True(context.IsCaeEnabled);
+        Assert.Null(context.Claims);
+    }
+
+    [Fact]
+    public async Task Startup_VaultOutsideKeyVaultSuffixes_TheTokenIsAskedForWhileTheChallengeIsOnItsWay()
+    {
+        // The vault's first request is held before it leaves until the credential has been asked: it leaves only if the
+        // token request starts before the challenge's answer is back (held for at most 10 s, then the read fails).
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var credential = new SignalingCredential(_server.Credential, asked);
+        var vaultName = UniqueVaultName("overlap");
+        using var host = Build(OdibiJson(FourConnections(_server, vaultName, PrivateVaultUri(vaultName))), _server,
+            b => b.Services.AddOdibiConnections()
+                .UseCredential(credential)
+                .ConfigureSecretClient(o => o.AddPolicy(new HoldChallengeUntil(asked.Task), HttpPipelinePosition.BeforeTransport)),
+            output: output);
+
+        await host.StartAsync();
+        var statuses = host.Services.GetRequiredService<IAdlsConnections>().Select(c => c.Status).ToList();
+        await host.StopAsync();
+
+        Assert.All(statuses, s => Assert.Equal(ConnectionStatus.Ready, s));
+        Assert.Null(Assert.Single(_server.Credential.Requests).TenantId);
+        var requests = _server.Requests.Where(r => r.VaultName == vaultName).ToList();
+        Assert.Equal(5, requests.Count);
+        Assert.Equal(401, requests[0].StatusCode);
+    }
+
+    [Fact]
+    public async Task Startup_VaultOutsideKeyVaultSuffixes_InAnotherTenant_TheChallengesTenantIsAskedForToo()
+    {
+        // The credential's own token names its home tenant, not the challenge's: it is not handed to the SDK.
+        const string tenant = "20CA1CA1-7E57-4000-8000-000000000002";
+        await using var server = await LocalKeyVault.StartAsync(new LocalKeyVaultOptions { TenantId = tenant });
+        server.ValidateToken = token => token == CountingTokenCredential.TokenFor(tenant);
+        var vaultName = UniqueVaultName("foreign");
+
+        Assert.True(await StartFourAsync(server, vaultName, PrivateVaultUri(vaultName)));
+
+        Assert.Equal([null, tenant], server.Credential.Requests.Select(r => r.TenantId));
+        var requests = server.Requests.Where(r => r.VaultName == vaultName).ToList();
+        Assert.Equal(5, requests.Count);
+        Assert.All(requests.Skip(1), r => Assert.Equal(200, r.StatusCode));
+    }
+
+    [Theory]
+    [InlineData("https://kv.privatelink.vaultcore.azure.net/", "https://vault.azure.net/.default")]
+    [InlineData("https://kv.privatelink.vaultcore.azure.cn/", "https://vault.azure.cn/.default")]
+    [InlineData("https://kv.privatelink.vaultcore.usgovcloudapi.net/", "https://vault.usgovcloudapi.net/.default")]
+    [InlineData("https://127.0.0.1:8443/", "https://vault.azure.net/.default")]
+    public void EarlyToken_GuessesTheCloudFromTheHost(string vault, string scope)
+    {
+        Assert.Equal(scope, EarlyToken.ScopeGuess(new Uri(vault)));
     }
 
     [Fact]
@@ -183,5 +242,38 @@ public sealed class PreAuthorizationTests(ITestOutputHelper output) : IAsyncLife
         var ready = host.Services.GetRequiredService<IAdlsConnections>().All(c => c.Status == ConnectionStatus.Ready);
         await host.StopAsync();
         return ready;
+    }
+
+    /// <summary>Signals when it is first asked for a token, then asks <paramref name="inner"/>.</summary>
+    private sealed class SignalingCredential(TokenCredential inner, TaskCompletionSource asked) : TokenCredential
+    {
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            asked.TrySetResult();
+            return inner.GetToken(requestContext, cancellationToken);
+        }
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            asked.TrySetResult();
+            return inner.GetTokenAsync(requestContext, cancellationToken);
+        }
+    }
+
+    /// <summary>Holds a request without a token (the one the vault challenges) until <paramref name="release"/> completes, for at most 10 s.</summary>
+    private sealed class HoldChallengeUntil(Task release) : HttpPipelinePolicy
+    {
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (!message.Request.Headers.Contains(HttpHeader.Names.Authorization))
+            {
+                await release.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+
+            await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+        }
     }
 }

@@ -104,6 +104,101 @@ public class SharedTokenCredentialTests
         Assert.Equal(1, inner.Calls);
     }
 
+    [Theory]
+    [InlineData("10ca1ca1-7e57-4000-8000-000000000001", "10ca1ca1-7e57-4000-8000-000000000001")]
+    [InlineData("10ca1ca1-7e57-4000-8000-000000000001", "10CA1CA1-7E57-4000-8000-000000000001")] // the challenge's spelling
+    [InlineData("contoso.onmicrosoft.com", "Contoso.OnMicrosoft.com")]
+    public async Task GetTokenAsync_TenantOfTheCredentialsOwnToken_IsAnsweredWithIt(string home, string named)
+    {
+        var inner = new Odibi.Extensions.Testing.CountingTokenCredential { TenantId = home, TokenLatency = TimeSpan.FromMilliseconds(20) };
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), TimeProvider.System);
+
+        var own = shared.GetTokenAsync(Cae(tenant: null), default).AsTask(); // in flight when the named one comes
+        var forTenant = await shared.GetTokenAsync(Cae(named), default);
+        var later = await shared.GetTokenAsync(Cae(named), default);
+
+        Assert.Equal((await own).Token, forTenant.Token);
+        Assert.Equal(forTenant.Token, later.Token);
+        Assert.Null(Assert.Single(inner.Requests).TenantId);
+    }
+
+    [Fact]
+    public void GetToken_Synchronous_TenantOfTheCredentialsOwnToken_IsAnsweredWithIt()
+    {
+        var inner = new Odibi.Extensions.Testing.CountingTokenCredential();
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), TimeProvider.System);
+
+        shared.GetToken(Cae(tenant: null), default);
+        var forTenant = shared.GetToken(Cae(inner.TenantId), default);
+
+        Assert.Equal(inner.Token, forTenant.Token);
+        Assert.Equal(1, inner.Count);
+    }
+
+    [Fact]
+    public async Task GetTokenAsync_AnotherTenantOrAnotherContext_GoesToTheCredential()
+    {
+        var inner = new Odibi.Extensions.Testing.CountingTokenCredential { TenantId = "tenant-a" };
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), TimeProvider.System);
+        await shared.GetTokenAsync(Cae(tenant: null), default);
+
+        var other = await shared.GetTokenAsync(Cae("tenant-b"), default);
+        await shared.GetTokenAsync(new TokenRequestContext(["https://vault.azure.net/.default"], tenantId: "tenant-a", isCaeEnabled: false), default);
+
+        Assert.Equal(Odibi.Extensions.Testing.CountingTokenCredential.TokenFor("tenant-b"), other.Token);
+        // CAE off is another token for the credential (MSAL keeps the two apart): not answered with the CAE one.
+        Assert.Equal([(null, true), ("tenant-b", true), ("tenant-a", false)], inner.Requests.Select(r => (r.TenantId, r.IsCaeEnabled)));
+    }
+
+    [Fact]
+    public async Task GetTokenAsync_OwnTokenNamesNoTenant_GoesToTheCredential()
+    {
+        var inner = new HangsOnceCredential(_time, hangFirst: false); // opaque tokens
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
+        await shared.GetTokenAsync(Cae(tenant: null), default);
+
+        var forTenant = await shared.GetTokenAsync(Cae("tenant-a"), default);
+
+        Assert.Equal("token-2", forTenant.Token);
+        Assert.Equal(2, inner.Calls);
+    }
+
+    [Fact]
+    public async Task GetTokenAsync_OwnTokenFailed_TheNamedTenantIsAskedForAndItsAnswerKept()
+    {
+        var inner = new FailsWithoutTenant();
+        var shared = new SharedTokenCredential(inner, TimeSpan.FromSeconds(30), _time);
+        await Assert.ThrowsAsync<Azure.Identity.AuthenticationFailedException>(() => shared.GetTokenAsync(Cae(tenant: null), default).AsTask());
+
+        var forTenant = await shared.GetTokenAsync(Cae("tenant-a"), default);
+        await shared.GetTokenAsync(Cae("tenant-a"), default);
+
+        Assert.Equal("token:tenant-a", forTenant.Token);
+        Assert.Equal([null, "tenant-a"], inner.Tenants);
+    }
+
+    private static TokenRequestContext Cae(string? tenant) =>
+        new(["https://vault.azure.net/.default"], parentRequestId: null, claims: null, tenantId: tenant, isCaeEnabled: true);
+
+    /// <summary>Refuses a request without a tenant; answers any other.</summary>
+    private sealed class FailsWithoutTenant : TokenCredential
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string?> _tenants = new();
+
+        public IReadOnlyList<string?> Tenants => [.. _tenants];
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            _tenants.Enqueue(requestContext.TenantId);
+            return requestContext.TenantId is null
+                ? throw new Azure.Identity.AuthenticationFailedException("no default tenant")
+                : new AccessToken("token:" + requestContext.TenantId, DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+    }
+
     /// <summary>A credential whose first acquisition waits until <see cref="Answer"/> (an identity endpoint that hangs once); no real one can be made to hang.</summary>
     private sealed class HangsOnceCredential(TimeProvider time, bool hangFirst) : TokenCredential
     {
