@@ -25,15 +25,20 @@ internal static class BenchmarkPlan
 
     public static readonly IFetchStrategy References = new OdibiReferencesStrategy();
 
+    public static readonly IFetchStrategy PlainSdk = new PlainSdkStrategy();
+
     public static readonly IFetchStrategy KeyVaultProvider = new KeyVaultProviderStrategy();
 
     /// <summary>Configuration references: Odibi's, the Key Vault configuration provider's strategy, and one after another.</summary>
     public static readonly IReadOnlyList<IFetchStrategy> ReferenceStrategies = [Sequential, KeyVaultProvider, References];
 
-    public static readonly IReadOnlyList<IFetchStrategy> All = [Sequential, PerFetchClient, Odibi];
+    public static readonly IReadOnlyList<IFetchStrategy> All = [Sequential, PerFetchClient, PlainSdk, Odibi];
 
     /// <summary>Latency-bound rows also run the floor: a bare client with the token pre-sent (no retries, so not under a rate limit).</summary>
-    public static readonly IReadOnlyList<IFetchStrategy> WithFloor = [Sequential, PerFetchClient, Floor, Odibi];
+    public static readonly IReadOnlyList<IFetchStrategy> WithFloor = [Sequential, PerFetchClient, PlainSdk, Floor, Odibi];
+
+    /// <summary>Private-link rows: no floor (a token is never sent to such a host before its challenge).</summary>
+    public static readonly IReadOnlyList<IFetchStrategy> PrivateLinkStrategies = [PlainSdk, Odibi];
 
     /// <summary>
     /// Other settings measured beside the defaults (<c>--prototype</c>). The adaptive per-vault limit now in the library
@@ -55,6 +60,15 @@ internal static class BenchmarkPlan
                 {
                     plan.Add((new Scenario(ScenarioKind.LatencyBound, secrets, vaults, secrets, token, null), WithFloor));
                 }
+            }
+        }
+
+        // Vaults outside Key Vault's DNS suffixes: the token overlaps the challenge (T = L: the overlap's best case).
+        foreach (var token in new[] { ColdToken, Scenario.Latency, TimeSpan.Zero })
+        {
+            foreach (var secrets in new[] { 4, 64 })
+            {
+                plan.Add((new Scenario(ScenarioKind.LatencyBound, secrets, 1, secrets, token, null) { PrivateLink = true }, PrivateLinkStrategies));
             }
         }
 
@@ -97,7 +111,8 @@ internal static class BenchmarkPlan
     [
         (new Scenario(ScenarioKind.LatencyBound, 4, 1, 4, TimeSpan.Zero, null), WithFloor),
         (new Scenario(ScenarioKind.LatencyBound, 16, 4, 16, ColdToken, null), [PerFetchClient, Floor, Odibi]),
-        (new Scenario(ScenarioKind.LatencyBound, 64, 4, 64, TimeSpan.Zero, null), [Odibi]),
+        (new Scenario(ScenarioKind.LatencyBound, 64, 4, 64, TimeSpan.Zero, null), [PlainSdk, Odibi]),
+        (new Scenario(ScenarioKind.LatencyBound, 16, 1, 16, Scenario.Latency, null) { PrivateLink = true }, PrivateLinkStrategies),
         (new Scenario(ScenarioKind.RateBound, 1024, 1, 1024, TimeSpan.Zero, RateLimit), [Odibi]),
         (new Scenario(ScenarioKind.Shared, 2, 1, 4, ColdToken, null), All),
         (new Scenario(ScenarioKind.References, 64, 4, 64, TimeSpan.Zero, null), [KeyVaultProvider, References]),

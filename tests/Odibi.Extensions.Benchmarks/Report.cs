@@ -11,7 +11,9 @@ internal static class Report
         string.Create(Invariant, $"(each request takes {(Scenario.Latency - Scenario.Jitter).TotalMilliseconds:F0}–{(Scenario.Latency + Scenario.Jitter).TotalMilliseconds:F0} ms), ") +
         $"N_v the most secrets in one vault, R = {BenchmarkPlan.RateLimit} requests/s per vault (∞ without a rate limit). " +
         "The vaults are under vault.azure.net, so Odibi sends its first request with the token (no challenge round trip); the plain " +
-        "SDK strategies are challenged first. Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
+        "SDK strategies are challenged first. In the private-link rows the vaults are addressed as {name}.privatelink.vaultcore.azure.net, " +
+        "outside Key Vault's DNS suffixes: Odibi is challenged first too, and asks for the token while the challenge is on its way, " +
+        "so their bound is max(T, L) + L. Vault requests count every request the vaults answered: challenges (401), secrets, and 429s.";
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -73,7 +75,7 @@ internal static class Report
             var n = scenario.Connections == scenario.Secrets ? scenario.Secrets.ToString(Invariant) : $"{scenario.Secrets} ({scenario.Connections} conn.)";
             var kind = scenario.Kind switch
             {
-                ScenarioKind.LatencyBound => "latency",
+                ScenarioKind.LatencyBound => scenario.PrivateLink ? "latency, private link" : "latency",
                 ScenarioKind.RateBound => string.Create(Invariant, $"rate {scenario.RequestsPerSecond}/s"),
                 ScenarioKind.References => scenario.RequestsPerSecond is int r ? string.Create(Invariant, $"references, rate {r}/s") : "references",
                 _ => "shared",
@@ -114,7 +116,7 @@ internal static class Report
         {
             var s = cell.Scenario;
             var n = s.Connections == s.Secrets ? s.Secrets.ToString(Invariant) : $"{s.Secrets} ({s.Connections} conn.)";
-            var strategy = cell.Strategy == BenchmarkPlan.Odibi.Name ? $"**{cell.Strategy}**" : cell.Strategy;
+            var strategy = (cell.Strategy == BenchmarkPlan.Odibi.Name ? $"**{cell.Strategy}**" : cell.Strategy) + (s.PrivateLink ? ", private link" : string.Empty);
             var prefix = string.Create(Invariant, $"| {strategy} | {n} | {s.Vaults} | {s.TokenLatency.TotalMilliseconds:F0} |");
             if (!cell.HasRuns)
             {

@@ -2,8 +2,15 @@ using Odibi.Extensions.Testing;
 
 namespace Odibi.Extensions.Benchmarks;
 
-/// <summary>One connection of a run: its name, and the vault and secret (with the value it must read) it uses.</summary>
-internal sealed record RunConnection(string Name, string Account, string VaultName, string SecretName, string ExpectedValue);
+/// <summary>
+/// One connection of a run: its name, and the vault and secret (with the value it must read) it uses. The vault is
+/// addressed as <see cref="VaultUri"/> (under vault.azure.net, or a private-link name) and configured as
+/// <see cref="KeyVaultName"/> (its name, or that URI when it is not under vault.azure.net).
+/// </summary>
+internal sealed record RunConnection(string Name, string Account, string VaultName, Uri VaultUri, string SecretName, string ExpectedValue)
+{
+    public string KeyVaultName => VaultUri.Host.EndsWith(".vault.azure.net", StringComparison.OrdinalIgnoreCase) ? VaultName : VaultUri.ToString();
+}
 
 /// <summary>What a strategy gets for one run: the server, this run's (fresh) vaults and connections, and the token latency T.</summary>
 internal sealed record RunContext(LocalKeyVault Server, IReadOnlyList<RunConnection> Connections, TimeSpan TokenLatency);

@@ -86,7 +86,8 @@ internal sealed class ScenarioRunner(LocalKeyVault server, BenchmarkSettings set
         for (var c = 0; c < scenario.Connections; c++)
         {
             var s = scenario.SecretOf(c);
-            connections[c] = new RunConnection($"c{c:D4}", $"acct{c:D4}", vaults[scenario.VaultOf(s)].Name, secrets[s].Name, secrets[s].Value);
+            var vault = vaults[scenario.VaultOf(s)];
+            connections[c] = new RunConnection($"c{c:D4}", $"acct{c:D4}", vault.Name, scenario.VaultUri(vault), secrets[s].Name, secrets[s].Value);
         }
 
         server.ClearRequests();

@@ -31,7 +31,7 @@ internal sealed class OdibiPrefetchStrategy(int? maxConcurrency = null) : IFetch
                         Account = connection.Account,
                         Container = "data",
                         AuthMode = AdlsAuthMode.KeyVault,
-                        KeyVaultName = connection.VaultName,
+                        KeyVaultName = connection.KeyVaultName,
                         SecretName = connection.SecretName,
                     };
                 }

@@ -28,7 +28,7 @@ internal sealed class PerFetchClientStrategy : IFetchStrategy
         await Parallel.ForEachAsync(context.Connections, parallel, async (connection, cancellationToken) =>
         {
             var credential = new CountingTokenCredential { TokenLatency = context.TokenLatency };
-            var client = new SecretClient(context.Server.GetVaultUri(connection.VaultName), credential, options);
+            var client = new SecretClient(connection.VaultUri, credential, options);
             try
             {
                 KeyVaultSecret secret = await client.GetSecretAsync(connection.SecretName, cancellationToken: cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class SequentialStrategy : IFetchStrategy
         {
             if (!clients.TryGetValue(connection.VaultName, out var client))
             {
-                client = new SecretClient(context.Server.GetVaultUri(connection.VaultName), credential, options);
+                client = new SecretClient(connection.VaultUri, credential, options);
                 clients.Add(connection.VaultName, client);
             }
 
