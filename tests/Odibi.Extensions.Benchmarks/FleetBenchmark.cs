@@ -30,6 +30,12 @@ internal sealed record FleetScenario(int Hosts, int SecretsPerHost, LocalKeyVaul
 
     public string Label => string.Create(CultureInfo.InvariantCulture,
         $"{Hosts} host{(Hosts == 1 ? string.Empty : "s")} × {SecretsPerHost}, {Limit.Permits} per {Limit.Window.TotalSeconds:0.#} s");
+
+    /// <summary>Gets the most 429s per read the row allows (a count target): 1.5, or 2 for a window of a second or less, whose holds are refused more often.</summary>
+    public double MaxThrottledPerRead => Limit.Window <= TimeSpan.FromSeconds(1) && Hosts > 40 ? 2 : 1.5;
+
+    /// <summary>Gets the wall-time target as a multiple of the bound: 1.5, or 1.3 for the short-window fleet (80 hosts at 60 per second).</summary>
+    public double MaxRatio => Limit.Window <= TimeSpan.FromSeconds(1) && Hosts > 40 ? 1.3 : 1.5;
 }
 
 /// <summary>One fleet start, measured.</summary>
@@ -62,8 +68,10 @@ internal static class FleetBenchmark
         // The real model (4,000 per 10 s, no Retry-After). On a small machine the hosts' own CPU spreads the fleet's
         // requests before the vault's window fills, so a row with the window scaled down (400 per 10 s, the same
         // sliding 10 s and no Retry-After) shows the throttled start the larger fleets would meet on many machines.
+        // And a short window (60 per sliding second): holds sized for a 10 s window would outlast it.
         var real = LocalKeyVaultRateLimit.KeyVaultService;
         return [new FleetScenario(100, 10, new LocalKeyVaultRateLimit(400, TimeSpan.FromSeconds(10)), latency, TimeSpan.Zero),
+                new FleetScenario(80, 6, LocalKeyVaultRateLimit.PerSecond(60), latency, TimeSpan.Zero),
                 .. new[] { 100, 500, 1000 }.Where(h => h <= maxHosts).Select(h => new FleetScenario(h, 10, real, latency, TimeSpan.Zero)),
                 new FleetScenario(1, 1024, real, latency, TimeSpan.Zero)];
     }
@@ -96,10 +104,11 @@ internal static class FleetBenchmark
         {
             var label = result.Scenario.Label;
             yield return new TargetCheck($"Fleet {label}: 0 failed hosts", $"{result.FailedHosts} of {result.Scenario.Hosts}", result.FailedHosts == 0, IsCount: true);
-            yield return new TargetCheck($"Fleet {label}: 429s ≤ 1.5 × H·S", string.Create(Invariant, $"{result.Throttled} (H·S = {result.Scenario.Reads})"),
-                result.Throttled <= 1.5 * result.Scenario.Reads, IsCount: true);
-            yield return new TargetCheck($"Fleet {label}: wall ≤ 1.5 × bound",
-                string.Create(Invariant, $"{result.Ratio:F2}× ({result.Wall.TotalMilliseconds:F0} ms vs {result.Scenario.Bound.TotalMilliseconds:F0} ms)"), result.Ratio <= 1.5, IsCount: false);
+            var maxThrottled = result.Scenario.MaxThrottledPerRead;
+            yield return new TargetCheck(string.Create(Invariant, $"Fleet {label}: 429s ≤ {maxThrottled:0.#} × H·S"), string.Create(Invariant, $"{result.Throttled} (H·S = {result.Scenario.Reads})"),
+                result.Throttled <= maxThrottled * result.Scenario.Reads, IsCount: true);
+            yield return new TargetCheck(string.Create(Invariant, $"Fleet {label}: wall ≤ {result.Scenario.MaxRatio:0.0#} × bound"),
+                string.Create(Invariant, $"{result.Ratio:F2}× ({result.Wall.TotalMilliseconds:F0} ms vs {result.Scenario.Bound.TotalMilliseconds:F0} ms)"), result.Ratio <= result.Scenario.MaxRatio, IsCount: false);
             yield return new TargetCheck($"Fleet {label}: no 100 ms bucket after the first above 3 × the allowed average",
                 string.Create(Invariant, $"max {result.MaxPer100Ms} vs 3 × {result.Scenario.AllowedPer100Ms:F0} (after the {result.StartSpread.TotalMilliseconds:F0} ms start spread: {result.MaxPer100MsAfterStart})"),
                 result.MaxPer100Ms <= 3 * result.Scenario.AllowedPer100Ms, IsCount: false);
