@@ -14,6 +14,9 @@ internal sealed class ConcurrencyWindow
     public const int InitialWindow = 64;
 
     private const double Decrease = 0.9;
+
+    /// <summary>The share of its own successes since the last reopen that a vault ramps up from after a refused probe.</summary>
+    private const double OwnShare = 1.0 / 8;
     private const double BaselineDrift = 1.0 / 16;
     private const double FastFactor = 1.5;
 
@@ -24,6 +27,7 @@ internal sealed class ConcurrencyWindow
     private long _lastCut = long.MinValue;
     private double _baseline = double.MaxValue; // seconds
     private bool _slowStart = true;
+    private int _successes; // 2xx answers since the window was created or last reopened
 
     public ConcurrencyWindow(int max)
     {
@@ -59,6 +63,7 @@ internal sealed class ConcurrencyWindow
     /// <summary>A request was answered 2xx after <paramref name="latency"/> seconds: the baseline moves, a ramp goes on.</summary>
     public void Answered(double latency)
     {
+        _successes++;
         _baseline = latency < _baseline ? latency : _baseline + ((latency - _baseline) * BaselineDrift);
         if (_ramp < double.MaxValue && ++_ramp >= _limit)
         {
@@ -86,8 +91,15 @@ internal sealed class ConcurrencyWindow
 
     /// <summary>
     /// The vault reopened after a hold. After a refused probe (its window stayed shut: a fleet, or a long window) the
-    /// window ramps up from two requests in flight, one more per success, rather than meeting a window that has only just
-    /// begun to admit again with every held request at once.
+    /// window ramps up, one more request in flight per success, rather than meeting a window that has only just begun to
+    /// admit again with every held request at once. It ramps from what this client's own use of the window suggests: an
+    /// eighth of its successes since it last reopened (a client that filled the vault's window itself comes back near its
+    /// limit, as the requests it sent leave the window), and from two when others filled it (a fleet's host, a few
+    /// successes of its own).
     /// </summary>
-    public void Reopened(bool afterRefusedProbe) => _ramp = afterRefusedProbe ? 2 : double.MaxValue;
+    public void Reopened(bool afterRefusedProbe)
+    {
+        _ramp = afterRefusedProbe ? Math.Max(2, Math.Min(_limit, Math.Floor(_successes * OwnShare))) : double.MaxValue;
+        _successes = 0;
+    }
 }

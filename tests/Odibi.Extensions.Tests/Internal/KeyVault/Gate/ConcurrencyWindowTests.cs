@@ -97,6 +97,48 @@ public class ConcurrencyWindowTests
         Assert.False(window.Admits(3));
     }
 
+    [Fact]
+    public void Reopened_AfterARefusedProbe_RampsFromAnEighthOfItsOwnSuccessesSinceItLastReopened()
+    {
+        // A client that filled the vault's window itself (400 successes before its 429s) comes back near its limit.
+        var window = new ConcurrencyWindow(1024);
+        for (var i = 0; i < 400; i++)
+        {
+            Answer(window, 0.05);
+        }
+
+        window.Throttled(_clock, ++_clock);
+        Assert.Equal(64, window.Limit);
+        window.Reopened(afterRefusedProbe: true);
+        Assert.True(window.Admits(49));
+        Assert.False(window.Admits(50)); // 400 / 8
+
+        // Since that reopen only 24 successes: the next ramp starts from 3.
+        for (var i = 0; i < 24; i++)
+        {
+            Answer(window, 0.05);
+        }
+
+        window.Reopened(afterRefusedProbe: true);
+        Assert.True(window.Admits(2));
+        Assert.False(window.Admits(3));
+    }
+
+    [Fact]
+    public void Reopened_AfterARefusedProbe_NeverRampsFromAboveTheLimit()
+    {
+        var window = new ConcurrencyWindow(10);
+        for (var i = 0; i < 1000; i++)
+        {
+            Answer(window, 0.05);
+        }
+
+        window.Reopened(afterRefusedProbe: true);
+
+        Assert.True(window.Admits(9));
+        Assert.False(window.Admits(10));
+    }
+
     /// <summary>As many fast answers as the window holds, each sent now.</summary>
     private void RoundTrip(ConcurrencyWindow window, double latency)
     {
