@@ -8,7 +8,7 @@ public sealed class PrefetchOptions
     public PrefetchPolicy Policy { get; set; } = PrefetchPolicy.FailFast;
 
     /// <summary>
-    /// Gets or sets the most requests in flight at once to one vault. Each vault starts at 64 (or this value when lower)
+    /// Gets or sets the most requests in flight at once to one vault. Each vault starts at 256 (or this value when lower)
     /// and doubles per round trip while its answers stay fast and unthrottled, up to this value; a 429 (throttled) lowers
     /// the limit, and fast answers raise it again.
     /// </summary>

@@ -7,65 +7,65 @@ public class ConcurrencyWindowTests
     private long _clock = 1_000;
 
     [Theory]
-    [InlineData(1024, 64)]
-    [InlineData(10, 10)]
+    [InlineData(1024, ConcurrencyWindow.InitialWindow)]
+    [InlineData(100, 100)]
     [InlineData(1, 1)]
     public void NewWindow_StartsAtTheInitialWindowOrTheMaximumWhenLower(int max, int expected)
     {
+        Assert.Equal(256, ConcurrencyWindow.InitialWindow);
         Assert.Equal(expected, new ConcurrencyWindow(max).Limit);
     }
 
     [Fact]
     public void FastSuccesses_DoubleTheWindowPerRoundTrip_UpToTheMaximum()
     {
-        var window = new ConcurrencyWindow(1024);
+        var window = new ConcurrencyWindow(2048);
 
-        RoundTrip(window, 0.05); // 64 answers: 128
-        Assert.Equal(128, window.Limit);
-        RoundTrip(window, 0.05);
-        Assert.Equal(256, window.Limit);
-        RoundTrip(window, 0.05);
+        RoundTrip(window, 0.05); // 256 answers: 512
+        Assert.Equal(512, window.Limit);
         RoundTrip(window, 0.05);
         Assert.Equal(1024, window.Limit);
         RoundTrip(window, 0.05);
-        Assert.Equal(1024, window.Limit); // never past the maximum
+        Assert.Equal(2048, window.Limit);
+        RoundTrip(window, 0.05);
+        Assert.Equal(2048, window.Limit); // never past the maximum
         Assert.True(window.InSlowStart);
     }
 
     [Fact]
     public void A429_EndsSlowStartAtTheInitialWindow_ThenATenthPerRoundTripOf429s_AndAboutOneMorePerRoundTrip()
     {
-        var window = new ConcurrencyWindow(1024);
+        var window = new ConcurrencyWindow(4000);
         RoundTrip(window, 0.05);
         RoundTrip(window, 0.05);
-        Assert.Equal(256, window.Limit);
+        Assert.Equal(1024, window.Limit);
 
         var sent = _clock;
         _clock += 10;
         window.Throttled(sent, _clock);
         Assert.False(window.InSlowStart);
-        Assert.Equal(64, window.Limit); // the overshoot undone: back where it started
+        Assert.Equal(256, window.Limit); // the overshoot undone: back where it started
 
         sent = ++_clock;
         _clock += 10;
         window.Throttled(sent, _clock);
-        Assert.Equal(57, window.Limit); // 64 × 0.9
+        Assert.Equal(230, window.Limit); // 256 × 0.9
 
         RoundTrip(window, 0.05);
-        Assert.Equal(58, window.Limit);
+        Assert.Equal(231, window.Limit);
     }
 
     [Fact]
     public void ASlowAnswer_EndsSlowStart()
     {
-        var window = new ConcurrencyWindow(1024);
+        var window = new ConcurrencyWindow(4000);
         RoundTrip(window, 0.05); // baseline 50 ms
 
         Answer(window, 0.2); // 4× the baseline: the vault, the network or the machine is busy
 
         Assert.False(window.InSlowStart);
         RoundTrip(window, 0.05);
-        Assert.InRange(window.Limit, 128, 130);
+        Assert.InRange(window.Limit, 512, 514);
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public class ConcurrencyWindowTests
         }
 
         window.Throttled(_clock, ++_clock);
-        Assert.Equal(64, window.Limit);
+        Assert.Equal(ConcurrencyWindow.InitialWindow, window.Limit);
         window.Reopened(afterRefusedProbe: true);
         Assert.True(window.Admits(49));
         Assert.False(window.Admits(50)); // 400 / 8
