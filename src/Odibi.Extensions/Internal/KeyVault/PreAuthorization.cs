@@ -87,6 +87,7 @@ internal sealed class PreAuthorization : HttpPipelinePolicy
             && !message.Request.Headers.Contains(HttpHeader.Names.Authorization);
         if (authorized)
         {
+            TrustedRootsWarmUp.Start(); // the connection's handshake will need them; load them while the token comes
             var token = async
                 ? await _credential.GetTokenAsync(_context, message.CancellationToken).ConfigureAwait(false)
                 : _credential.GetToken(_context, message.CancellationToken);
