@@ -33,7 +33,7 @@ internal static class TrustedRootsWarmUp
                     certificate.Dispose();
                 }
             }
-            catch (CryptographicException)
+            catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or UnauthorizedAccessException)
             {
                 // No readable store: the handshake meets the same and reports it.
             }
