@@ -7,7 +7,7 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// For a vault that is challenged first (its configured URI is not under a Key Vault DNS suffix, see
 /// <see cref="PreAuthorization"/>): when the vault's first request goes out without a token, starts asking the shared
 /// credential for the token the SDK is expected to ask for once the challenge is back, so the token and the challenge's
-/// round trip overlap: max(T, L) + L instead of T + 2L. The token is only fetched, never sent: the SDK still verifies the
+/// round trip overlap: max(T, L) + L instead of T + 2L (asynchronous pipelines; a synchronous read is challenged first). The token is only fetched, never sent: the SDK still verifies the
 /// challenge and asks for the token it names, and <see cref="SharedTokenCredential"/> answers that request with this one
 /// only when the scopes and CAE flag are the same and the token says it was issued in the challenge's tenant. A wrong
 /// guess (another cloud's scope, another tenant) costs one more token request, not a wrong token.
@@ -46,11 +46,11 @@ internal sealed class EarlyToken : HttpPipelinePolicy
             : "https://vault.azure.net/.default";
     }
 
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Start(message);
-        ProcessNext(message, pipeline);
-    }
+    /// <summary>
+    /// The synchronous pipeline starts nothing: its thread would block on the early token when the SDK asks for the
+    /// challenge's tenant, rather than overlap anything.
+    /// </summary>
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => ProcessNext(message, pipeline);
 
     public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
@@ -68,18 +68,28 @@ internal sealed class EarlyToken : HttpPipelinePolicy
             return;
         }
 
-        // Not awaited, nor tied to this request: the shared credential keeps the acquisition, and a failure is its own
-        // callers' to see (the SDK's request then asks for the challenge's tenant as it would have).
-        _ = Task.Run(async () =>
+        // Not awaited, nor tied to this request: the shared credential keeps the acquisition (registered before this call
+        // returns, so the SDK's request after the challenge finds it), and a failure is its own callers' to see (the SDK's
+        // request then asks for the challenge's tenant as it would have).
+        try
         {
-            try
-            {
-                await _credential.GetTokenAsync(_context, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Seen by the SDK's own request, which asks again.
-            }
-        });
+            _ = ObserveAsync(_credential.GetTokenAsync(_context, CancellationToken.None));
+        }
+        catch (Exception)
+        {
+            // Seen by the SDK's own request, which asks again.
+        }
+    }
+
+    private static async Task ObserveAsync(ValueTask<AccessToken> token)
+    {
+        try
+        {
+            await token.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Seen by the SDK's own request, which asks again.
+        }
     }
 }

@@ -17,7 +17,8 @@ namespace Odibi.Extensions.Internal.KeyVault;
 /// for the same scopes with no tenant, the credential's own (<see cref="EarlyToken"/> starts one while the challenge is
 /// on its way): when that token says it was issued in the named tenant (<see cref="TokenTenant"/>), it is the answer,
 /// and the credential is asked once. Otherwise, another tenant or a token that names none, the credential is asked for
-/// the named tenant as usual.
+/// the named tenant as usual, once the own token has come (a vault in another tenant waits for both, one after the
+/// other, the first time). The synchronous path takes the own token only when it has already come.
 /// </para>
 /// </summary>
 internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetchTimeout, TimeProvider time, RetryTiming? timing = null) : TokenCredential
@@ -218,19 +219,11 @@ internal sealed class SharedTokenCredential(TokenCredential inner, TimeSpan fetc
         }
     }
 
-    /// <summary>The synchronous <see cref="OwnTokenAsync"/>.</summary>
-    private AccessToken? OwnToken(Acquisition own)
-    {
-        var left = fetchTimeout - time.GetElapsedTime(own.Started);
-        try
-        {
-            return left > TimeSpan.Zero && own.Token.Wait(left) ? own.Token.Result : null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
-    }
+    /// <summary>
+    /// The synchronous form: the own token only when it has already come. Waiting for it here would block this thread
+    /// for up to FetchTimeout before its own request to the credential, which has a FetchTimeout of its own.
+    /// </summary>
+    private static AccessToken? OwnToken(Acquisition own) => own.Token.IsCompletedSuccessfully ? own.Token.Result : null;
 
     private async ValueTask<AccessToken> WaitAsync(Acquisition acquisition, CancellationToken cancellationToken)
     {

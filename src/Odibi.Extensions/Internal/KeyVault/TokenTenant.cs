@@ -14,15 +14,20 @@ internal static class TokenTenant
     private const int MaxPayloadChars = 64 * 1024;
 
     /// <summary>Whether <paramref name="accessToken"/> was issued in <paramref name="tenantId"/> (a GUID compared as one, any other name ignoring case).</summary>
-    public static bool IsIn(string accessToken, string tenantId) =>
+    public static bool IsIn(string? accessToken, string tenantId) =>
         Of(accessToken) is { } tid
         && (Guid.TryParse(tid, out var a) && Guid.TryParse(tenantId, out var b)
             ? a == b
             : string.Equals(tid, tenantId, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The <c>tid</c> claim of a JWT, or <see langword="null"/> when the token is not one or names no tenant.</summary>
-    public static string? Of(string accessToken)
+    public static string? Of(string? accessToken)
     {
+        if (string.IsNullOrEmpty(accessToken))
+        {
+            return null;
+        }
+
         var start = accessToken.IndexOf('.', StringComparison.Ordinal) + 1;
         var end = start > 0 ? accessToken.IndexOf('.', start) : -1;
         if (end <= start || end - start > MaxPayloadChars)
@@ -63,9 +68,9 @@ internal static class TokenTenant
 
             return null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return null;
+            return null; // not JSON, or a tid that is not valid UTF-8
         }
     }
 }

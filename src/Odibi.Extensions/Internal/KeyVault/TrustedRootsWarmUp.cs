@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Odibi.Extensions.Internal.KeyVault;
@@ -33,9 +32,9 @@ internal static class TrustedRootsWarmUp
                     certificate.Dispose();
                 }
             }
-            catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or UnauthorizedAccessException)
+            catch (Exception)
             {
-                // No readable store: the handshake meets the same and reports it.
+                // No readable store (or none on this platform): the handshake meets the same and reports it.
             }
         });
     }

@@ -19,7 +19,9 @@ public class TokenTenantTests
     [InlineData("a.b")]                         // one dot: no payload end
     [InlineData("a.!!!.c")]                     // not base64url
     [InlineData("a..c")]                        // empty payload
-    public void Of_NotAJwt_NamesNoTenant(string token)
+    [InlineData("")]                            // a credential's empty token
+    [InlineData(null)]                          // or none at all
+    public void Of_NotAJwt_NamesNoTenant(string? token)
     {
         Assert.Null(TokenTenant.Of(token));
     }
@@ -43,6 +45,14 @@ public class TokenTenantTests
     public void IsIn_ComparesAGuidAsOneAndANameIgnoringCase(string tid, string named, bool expected)
     {
         Assert.Equal(expected, TokenTenant.IsIn(CountingTokenCredential.TokenFor(tid), named));
+    }
+
+    [Fact]
+    public void Of_TidNotValidUtf8_NamesNoTenant()
+    {
+        var payload = Encoding.UTF8.GetBytes("""{"tid":"x"}""");
+        payload[8] = 0xFF; // the x
+        Assert.Null(TokenTenant.Of(Base64Url.EncodeToString("""{"alg":"none"}"""u8) + "." + Base64Url.EncodeToString(payload) + "."));
     }
 
     private static string Jwt(string payload) =>
