@@ -31,15 +31,10 @@ internal sealed class PerFetchClientStrategy : IFetchStrategy
             var client = new SecretClient(connection.VaultUri, credential, options);
             try
             {
-                KeyVaultSecret secret = await client.GetSecretAsync(connection.SecretName, cancellationToken: cancellationToken);
-                if (secret.Value != connection.ExpectedValue)
+                if (await SecretReads.FailsAsync(client, connection, cancellationToken))
                 {
                     Interlocked.Increment(ref failures);
                 }
-            }
-            catch (Exception exception) when (exception is Azure.RequestFailedException or Azure.Identity.AuthenticationFailedException)
-            {
-                Interlocked.Increment(ref failures);
             }
             finally
             {

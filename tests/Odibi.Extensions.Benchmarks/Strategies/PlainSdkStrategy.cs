@@ -20,25 +20,9 @@ internal sealed class PlainSdkStrategy : IFetchStrategy
         context.Server.ConfigureClientOptions(options);
         var clients = context.Connections.Select(c => c.VaultUri).Distinct()
             .ToDictionary(v => v, v => new SecretClient(v, credential, options));
-        var failures = 0;
 
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(context.Connections.Select(async connection =>
-        {
-            try
-            {
-                KeyVaultSecret secret = await clients[connection.VaultUri].GetSecretAsync(connection.SecretName);
-                if (secret.Value != connection.ExpectedValue)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-            catch (Exception exception) when (exception is Azure.RequestFailedException or Azure.Identity.AuthenticationFailedException)
-            {
-                Interlocked.Increment(ref failures);
-            }
-        }));
-
+        var failures = await SecretReads.FailuresAtOnceAsync(context.Connections, c => clients[c.VaultUri]);
         stopwatch.Stop();
         return new StrategyOutcome(stopwatch.Elapsed, credential.Count, failures);
     }

@@ -18,7 +18,6 @@ internal sealed class TokenPresentFloorStrategy : IFetchStrategy
     public async Task<StrategyOutcome> RunAsync(RunContext context)
     {
         var credential = new CountingTokenCredential { TokenLatency = context.TokenLatency };
-        var failures = 0;
 
         var stopwatch = Stopwatch.StartNew();
         var token = credential.GetTokenAsync(new TokenRequestContext(["https://vault.azure.net/.default"], isCaeEnabled: true), CancellationToken.None).AsTask();
@@ -27,22 +26,7 @@ internal sealed class TokenPresentFloorStrategy : IFetchStrategy
         context.Server.ConfigureClientOptions(options);
         var clients = context.Connections.Select(c => c.VaultName).Distinct(StringComparer.OrdinalIgnoreCase)
             .ToDictionary(v => v, v => new SecretClient(context.Server.GetVaultUri(v), credential, options), StringComparer.OrdinalIgnoreCase);
-        await Task.WhenAll(context.Connections.Select(async connection =>
-        {
-            try
-            {
-                KeyVaultSecret secret = await clients[connection.VaultName].GetSecretAsync(connection.SecretName);
-                if (secret.Value != connection.ExpectedValue)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-            catch (Exception exception) when (exception is Azure.RequestFailedException or Azure.Identity.AuthenticationFailedException)
-            {
-                Interlocked.Increment(ref failures);
-            }
-        }));
-
+        var failures = await SecretReads.FailuresAtOnceAsync(context.Connections, c => clients[c.VaultName]);
         stopwatch.Stop();
         return new StrategyOutcome(stopwatch.Elapsed, credential.Count, failures);
     }
