@@ -29,9 +29,6 @@ internal sealed class EarlyToken : HttpPipelinePolicy
         _context = new TokenRequestContext([ScopeGuess(configuredVault)], parentRequestId: null, claims: null, tenantId: null, isCaeEnabled: true);
     }
 
-    /// <summary>Gets whether the token request has been started.</summary>
-    public bool Started => Volatile.Read(ref _started) != 0;
-
     /// <summary>The vault scope of the cloud a host outside Key Vault's DNS suffixes most likely belongs to.</summary>
     public static string ScopeGuess(Uri vault)
     {
@@ -68,24 +65,17 @@ internal sealed class EarlyToken : HttpPipelinePolicy
             return;
         }
 
-        // Not awaited, nor tied to this request: the shared credential keeps the acquisition (registered before this call
-        // returns, so the SDK's request after the challenge finds it), and a failure is its own callers' to see (the SDK's
-        // request then asks for the challenge's tenant as it would have).
-        try
-        {
-            _ = ObserveAsync(_credential.GetTokenAsync(_context, CancellationToken.None));
-        }
-        catch (Exception)
-        {
-            // Seen by the SDK's own request, which asks again.
-        }
+        // Not awaited, nor tied to this request: the shared credential keeps the acquisition (registered before the call
+        // below returns, running synchronously up to its first wait, so the SDK's request after the challenge finds it).
+        _ = AskForTokenAsync();
     }
 
-    private static async Task ObserveAsync(ValueTask<AccessToken> token)
+    /// <summary>Asks for the token; a failure is its own callers' to see (the SDK's request then asks for the challenge's tenant as it would have).</summary>
+    private async Task AskForTokenAsync()
     {
         try
         {
-            await token.ConfigureAwait(false);
+            await _credential.GetTokenAsync(_context, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
